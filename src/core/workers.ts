@@ -1,0 +1,98 @@
+/**
+ * A minimal Web `Worker` over `node:worker_threads`, enough for jax-js's Wasm worker pool.
+ *
+ * jax-js starts its workers with `new Worker(URL.createObjectURL(new Blob([source])))`. Node cannot
+ * start a worker from a `blob:` URL, so the shim remembers the source text of string Blobs by URL and
+ * evaluates it in a `worker_threads` worker with a small `self`/`postMessage` prelude.
+ * Measured on 2 cores: large matmuls ~2.3x faster, an MLP step ~1.4x, results bit-identical. Small
+ * kernels gain nothing (one message round trip per kernel), so threading is opt-in.
+ *
+ * With workers, synchronous host reads (`.js()`, `.dataSync()`) can throw while work is in flight:
+ * read to the host only through `core/own.ts`'s async helpers.
+ */
+import { Worker as NodeWorker } from "node:worker_threads";
+
+/** Environment variable selecting the number of Wasm worker threads (1 = no workers). */
+export const THREADS_ENV = "SGDLAB_THREADS";
+
+/** Threads requested through `SGDLAB_THREADS`; 1 when unset. Throws on a malformed value. */
+export function requestedThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[THREADS_ENV];
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new Error(`${THREADS_ENV} must be an integer from 1 to 256, got "${raw}"`);
+  }
+  return n;
+}
+
+const PRELUDE = `
+const { parentPort } = require("node:worker_threads");
+globalThis.self = globalThis;
+globalThis.postMessage = (m) => parentPort.postMessage(m);
+parentPort.on("message", (data) => { if (self.onmessage) self.onmessage({ data }); });
+`;
+
+let installed = false;
+
+/** Installs `globalThis.Worker` (and `navigator.hardwareConcurrency = threads`) once. */
+export function installWorkerShim(threads: number): void {
+  if (installed) return;
+  installed = true;
+  const g = globalThis as Record<string, unknown>;
+  const NativeBlob = globalThis.Blob;
+  const blobSources = new WeakMap<Blob, string>();
+  class SourceBlob extends NativeBlob {
+    constructor(parts: BlobPart[] = [], opts?: BlobPropertyBag) {
+      super(parts, opts);
+      if (parts.every((p) => typeof p === "string")) blobSources.set(this, parts.join(""));
+    }
+  }
+  g.Blob = SourceBlob;
+  const urlSources = new Map<string, string>();
+  const create = URL.createObjectURL.bind(URL);
+  const revoke = URL.revokeObjectURL.bind(URL);
+  URL.createObjectURL = (blob: Blob) => {
+    const u = create(blob);
+    const src = blobSources.get(blob);
+    if (src !== undefined) urlSources.set(u, src);
+    return u;
+  };
+  URL.revokeObjectURL = (u: string) => {
+    urlSources.delete(u);
+    revoke(u);
+  };
+
+  class WebWorker {
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    onerror: ((e: { message: string; error: unknown }) => void) | null = null;
+    #w: NodeWorker;
+    #outstanding = 0;
+    constructor(url: string | URL) {
+      const src = urlSources.get(String(url));
+      if (src === undefined) throw new Error("sgdlab worker shim: only blob: URLs of string Blobs are supported");
+      this.#w = new NodeWorker(PRELUDE + src, { eval: true });
+      this.#w.on("message", (data: unknown) => {
+        // jax-js's protocol sends exactly one reply per message: keep the event loop alive only while
+        // replies are outstanding, so that an idle process can exit.
+        if (--this.#outstanding === 0) this.#w.unref();
+        this.onmessage?.({ data });
+      });
+      this.#w.on("error", (err: Error) => this.onerror?.({ message: String(err?.message ?? err), error: err }));
+      this.#w.unref();
+    }
+    postMessage(msg: unknown, transfer?: Transferable[]): void {
+      if (this.#outstanding++ === 0) this.#w.ref();
+      this.#w.postMessage(msg, transfer as never);
+    }
+    terminate(): Promise<number> {
+      return this.#w.terminate();
+    }
+  }
+  g.Worker = WebWorker;
+  const nav = (g.navigator ??= {}) as Record<string, unknown>;
+  Object.defineProperty(nav, "hardwareConcurrency", {
+    value: threads,
+    configurable: true,
+  });
+}
