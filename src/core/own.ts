@@ -21,9 +21,9 @@ export function release(t: ArrayTree | null | undefined): void {
 }
 
 /** Reads an array to the host as float64 and consumes it. */
-export async function toHost(x: Array): Promise<Float64Array> {
+export async function toHost(x: Array): Promise<Float64Array<ArrayBuffer>> {
   const d = await x.data();
-  return d instanceof Float64Array ? d : Float64Array.from(d as ArrayLike<number>);
+  return Float64Array.from(d as ArrayLike<number>);
 }
 
 /** Reads a scalar (any shape of size 1) to the host and consumes it. */

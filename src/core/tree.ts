@@ -105,7 +105,7 @@ export function treeSpec(a: ArrayTree): TreeSpec {
 }
 
 /** Flattens a tree (leaf order, row-major) into one host Float64Array; consumes it. */
-export async function treeToHost(a: ArrayTree): Promise<Float64Array> {
+export async function treeToHost(a: ArrayTree): Promise<Float64Array<ArrayBuffer>> {
   const parts = await Promise.all(leaves(a).map((x) => toHost(x)));
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Float64Array(n);
@@ -124,7 +124,14 @@ export function treeFromHost(spec: TreeSpec, flat: ArrayLike<number>, dtype?: DT
   const ls = spec.shapes.map((shape, i) => {
     const n = shape.reduce((a, b) => a * b, 1);
     const dt = dtype ?? spec.dtypes[i];
-    const buf = dt === np.float64 ? new Float64Array(n) : new Float32Array(n);
+    const buf =
+      dt === np.float64
+        ? new Float64Array(n)
+        : dt === np.int32
+          ? new Int32Array(n)
+          : dt === np.uint32
+            ? new Uint32Array(n)
+            : new Float32Array(n);
     for (let j = 0; j < n; j++) buf[j] = flat[o + j];
     o += n;
     return np.array(buf, { dtype: dt }).reshape(shape);

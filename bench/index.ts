@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: prints benchmark tables and the ratio to the PyTorch CPU baselines measured on
+ * the same kind of machine (../shared/baselines/torch-cpu.md, "tuned" columns).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+interface Row {
+  workload: string;
+  value: number;
+  unit: string;
+  torch?: number;
+}
+
+/** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env (../shared/baselines/torch-cpu.md). */
+const TORCH = { step32_2t: 7.6, step32_1t: 8.8, step64_2t: 16.2, step64_1t: 20.3 };
+
+function child(args: string[], threads: number): Record<string, number> {
+  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
+    env: { ...process.env, SGDLAB_THREADS: String(threads) },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`bench child ${args.join(" ")} failed:\n${r.stderr}`);
+  const line = r.stdout.trim().split("\n").pop()!;
+  return JSON.parse(line) as Record<string, number>;
+}
+
+const rows: Row[] = [];
+const reps = Number(process.env.BENCH_REPS ?? 15);
+for (const threads of [1, 2]) {
+  const r = child(["bench/trainStep.ts", "float32", String(reps)], threads);
+  rows.push({
+    workload: `MLP 784-256-256-10 tanh CE B=1000 train step, float32, ${threads} thread(s)`,
+    value: r.medianMs,
+    unit: "ms",
+    torch: threads === 1 ? TORCH.step32_1t : TORCH.step32_2t,
+  });
+}
+{
+  const r = child(["bench/trainStep.ts", "float64", String(Math.max(3, Math.floor(reps / 3)))], 1);
+  rows.push({
+    workload: "same, float64, 1 thread",
+    value: r.medianMs,
+    unit: "ms",
+    torch: TORCH.step64_1t,
+  });
+}
+{
+  const store = mkdtempSync(join(tmpdir(), "sgdlab-bench-"));
+  try {
+    const r = child(["bench/example.ts", "examples/mnist-gd.yaml", store, "100"], 1);
+    rows.push({
+      workload: "examples/mnist-gd.yaml (full-batch GD, 1k MNIST), 1 thread",
+      value: r.stepsPerSec,
+      unit: "steps/s",
+    });
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
+const header = ["workload", "sgdlab", "torch (tuned)", "sgdlab / torch"];
+const body = rows.map((r) => [
+  r.workload,
+  `${r.value.toFixed(r.unit === "ms" ? 1 : 2)} ${r.unit}`,
+  r.torch === undefined ? "-" : `${r.torch} ms`,
+  r.torch === undefined ? "-" : `${(r.value / r.torch).toFixed(1)}x`,
+]);
+const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i])).join(" | ")} |`;
+console.log(line(header));
+console.log(`|${w.map((n) => "-".repeat(n + 2)).join("|")}|`);
+for (const b of body) console.log(line(b));

@@ -1,0 +1,51 @@
+/**
+ * Benchmark worker: median wall time of one jitted training step (forward, backward, SGD update) of
+ * the MLP 784-256-256-10, tanh, cross-entropy, batch 1000. Prints one JSON line. Run by bench/index.ts
+ * in a child process, because the thread count is fixed when jax-js loads.
+ * Usage: node --import tsx bench/trainStep.ts <float32|float64> <reps>
+ */
+import { Key, keep, release, settle, toScalar, type FloatDtype } from "../src/core/index.js";
+import { initRuntime, threadCount } from "../src/core/runtime.js";
+import type { Dataset } from "../src/data/types.js";
+import { createLoss } from "../src/losses/index.js";
+import { createModel } from "../src/models/index.js";
+import { createOptimizer } from "../src/optim/index.js";
+import { StepEngine } from "../src/train/engine.js";
+
+const dtype = (process.argv[2] ?? "float32") as FloatDtype;
+const reps = Number(process.argv[3] ?? 15);
+await initRuntime("wasm");
+
+const n = 1000;
+const rng = Key.fromSeed(0).rng();
+const data: Dataset = {
+  name: "bench",
+  n,
+  xShape: [784],
+  x: Float64Array.from({ length: n * 784 }, () => rng.uniform()),
+  task: "classification",
+  numClasses: 10,
+  labels: Int32Array.from({ length: n }, () => rng.int(10)),
+  targets: null,
+  targetDim: 0,
+};
+const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" }, [784], 10);
+const loss = createLoss({ kind: "ce" });
+const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
+const engine = new StepEngine(model, loss, opt, { dtype, chunkSize: n, classification: true });
+let params = model.init(Key.fromSeed(1), dtype);
+let state = opt.init(keep(params));
+const times: number[] = [];
+for (let i = 0; i < reps + 3; i++) {
+  const t = performance.now();
+  const [v, p, s] = engine.step(params, state, data, null, 0.1, i);
+  params = p;
+  state = s;
+  await toScalar(v);
+  await settle([params, state]);
+  if (i >= 3) times.push(performance.now() - t);
+}
+times.sort((a, b) => a - b);
+release([params, state]);
+engine.dispose();
+console.log(JSON.stringify({ dtype, threads: threadCount(), medianMs: times[Math.floor(times.length / 2)], reps }));

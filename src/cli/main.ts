@@ -1,0 +1,301 @@
+/**
+ * `sgdlab` — a thin command layer over the programmatic API (Vite style: parse, resolve, call,
+ * print). Returns the exit code: 0 ok, 1 a run failed or diverged... see `EXIT` below, 2 bad input.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { UserError } from "../core/errors.js";
+import { requestedThreads } from "../core/workers.js";
+import { loadSpec, resolveSpec } from "../experiments/resolve.js";
+import { exportRun, RunStore } from "../store/index.js";
+import { common, parse } from "./args.js";
+import { fmt, table } from "./format.js";
+import { progressReporter } from "./progress.js";
+
+const HELP = `sgdlab — optimization dynamics and generalization of neural-network training
+
+Usage:
+  sgdlab run <spec.yaml|json> [--set path=value ...] [--quiet] [--json]
+  sgdlab resume <run>          continue a run from its latest checkpoint
+  sgdlab runs [--status S] [--limit N]
+  sgdlab show <run>            metadata, spec, final metrics, checkpoints, events
+  sgdlab export <run> --format csv|json [--out FILE]
+
+Options (every command):
+  --store DIR     run store folder (default: ./.sgdlab)
+  --json          machine-readable output on stdout
+  --threads N     Wasm worker threads (default: the spec's "threads", else 1)
+  -h, --help      help;  --version  print the version
+
+A <run> is a run id or a unique prefix of one. Exit codes: 0 ok, 1 the run failed or diverged,
+2 invalid input (spec, arguments, files), 130 interrupted.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function openStore(dir: string | undefined, readonly = false): RunStore {
+  return RunStore.open(dir ?? ".sgdlab", { readonly });
+}
+
+/** Entry point: runs the command in `argv` and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
+      out(HELP);
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === "--version" || cmd === "-v") {
+      out(version());
+      return 0;
+    }
+    switch (cmd) {
+      case "run":
+        return await runCommand(rest, out);
+      case "resume":
+        return await resumeCommand(rest, out);
+      case "runs":
+        return runsCommand(rest, out);
+      case "show":
+        return showCommand(rest, out);
+      case "export":
+        return exportCommand(rest, out);
+      default:
+        throw new UserError(`unknown command "${cmd}"; commands: run, resume, runs, show, export (see --help)`);
+    }
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`sgdlab: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`sgdlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+/**
+ * jax-js sizes its worker pool when it loads, so a spec asking for more threads than this process
+ * has re-runs the command in a child process with SGDLAB_THREADS set. Returns its exit code, or null
+ * when this process already fits.
+ */
+function reexecWithThreads(threads: number, explicit: boolean): number | null {
+  if (explicit || process.env.SGDLAB_THREADS || threads === requestedThreads()) return null;
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, SGDLAB_THREADS: String(threads) },
+  });
+  return r.status ?? 1;
+}
+
+function exitFor(status: string): number {
+  return status === "completed" ? 0 : status === "interrupted" ? 130 : 1;
+}
+
+type Out = (s: string) => void;
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+async function runCommand(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { ...common, set: { type: "string", multiple: true }, quiet: { type: "boolean", short: "q", default: false } },
+    "run",
+  );
+  if (values.help) {
+    out("usage: sgdlab run <spec.yaml|json> [--set path=value ...] [--store DIR] [--threads N] [--quiet] [--json]");
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new UserError("run: expected exactly one spec file, e.g. sgdlab run examples/mnist-gd.yaml");
+  const exp = loadSpec(positionals[0], values.set ?? []);
+  const child = reexecWithThreads(exp.spec.threads, values.threads !== undefined);
+  if (child !== null) return child;
+  const store = openStore(values.store);
+  const { runExperiment } = await import("../train/trainer.js");
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once("SIGINT", onSig);
+  process.once("SIGTERM", onSig);
+  try {
+    const r = await runExperiment(exp, {
+      store,
+      reporter: values.quiet || values.json ? {} : progressReporter(),
+      signal: ac.signal,
+    });
+    if (values.json) out(JSON.stringify(r));
+    else if (values.quiet) out(`${r.status} ${r.runId}`);
+    return exitFor(r.status);
+  } finally {
+    process.off("SIGINT", onSig);
+    process.off("SIGTERM", onSig);
+    store.close();
+  }
+}
+
+async function resumeCommand(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { ...common, quiet: { type: "boolean", short: "q", default: false } },
+    "resume",
+  );
+  if (values.help) {
+    out("usage: sgdlab resume <run> [--store DIR] [--threads N] [--quiet] [--json]");
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError("resume: expected one run id");
+  const store = openStore(values.store);
+  try {
+    const run = store.getRun(positionals[0]);
+    const { spec } = resolveSpec(run.spec, `stored spec of run ${run.id}`);
+    const child = reexecWithThreads(spec.threads, values.threads !== undefined);
+    if (child !== null) return child;
+    if (run.status === "completed") throw new UserError(`run ${run.id} is already completed`, 1);
+    if (run.status === "running") throw new UserError(`run ${run.id} is still running (pid ${run.pid})`, 1);
+    const { resumeExperiment } = await import("../train/trainer.js");
+    const ac = new AbortController();
+    const onSig = () => ac.abort();
+    process.once("SIGINT", onSig);
+    process.once("SIGTERM", onSig);
+    try {
+      const r = await resumeExperiment(run.id, {
+        store,
+        reporter: values.quiet || values.json ? {} : progressReporter(),
+        signal: ac.signal,
+      });
+      if (values.json) out(JSON.stringify(r));
+      else if (values.quiet) out(`${r.status} ${r.runId}`);
+      return exitFor(r.status);
+    } finally {
+      process.off("SIGINT", onSig);
+      process.off("SIGTERM", onSig);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+function runsCommand(argv: string[], out: Out): number {
+  const { values } = parse(argv, { ...common, status: { type: "string" }, limit: { type: "string" } }, "runs");
+  if (values.help) {
+    out(
+      "usage: sgdlab runs [--status running|completed|diverged|failed|interrupted] [--limit N] [--store DIR] [--json]",
+    );
+    return 0;
+  }
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+    throw new UserError(`runs: --limit must be a positive integer, got "${values.limit}"`);
+  const store = openStore(values.store, true);
+  try {
+    const runs = store.listRuns({ status: values.status as never, limit });
+    if (values.json) {
+      out(JSON.stringify(runs.map(({ spec: _spec, ...r }) => r)));
+      return 0;
+    }
+    if (runs.length === 0) {
+      out("no runs in this store");
+      return 0;
+    }
+    out(
+      table(
+        ["id", "name", "status", "created", "steps", "train/loss", "test/accuracy"],
+        runs.map((r) => {
+          const s = (r.summary ?? {}) as Record<string, number>;
+          return [
+            r.id,
+            r.name,
+            r.status,
+            isoTime(r.createdAt),
+            fmt(s.step),
+            fmt(s["train/loss"]),
+            fmt(s["test/accuracy"]),
+          ];
+        }),
+      ),
+    );
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function showCommand(argv: string[], out: Out): number {
+  const { values, positionals } = parse(argv, common, "show");
+  if (values.help) {
+    out("usage: sgdlab show <run> [--store DIR] [--json]");
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError("show: expected one run id");
+  const store = openStore(values.store, true);
+  try {
+    const run = store.getRun(positionals[0]);
+    const keys = store.metricKeys(run.id);
+    const metrics = store.getMetrics(run.id);
+    const last: Record<string, { step: number; value: number }> = {};
+    for (const m of metrics) {
+      if (!last[m.key] || m.step >= last[m.key].step) last[m.key] = { step: m.step, value: m.value };
+    }
+    const checkpoints = store.listCheckpoints(run.id);
+    const events = store.getEvents(run.id);
+    if (values.json) {
+      out(
+        JSON.stringify({ run, lastMetrics: last, checkpoints, events }, (_k, v) =>
+          typeof v === "number" && !Number.isFinite(v) ? String(v) : v,
+        ),
+      );
+      return 0;
+    }
+    out(`run ${run.id}  ${run.name}  [${run.status}]`);
+    out(
+      `created ${run.createdAt}  finished ${run.finishedAt ?? "-"}  code ${run.codeVersion}  ${run.backend}/${run.dtype}  seed ${run.seed}  spec ${run.specHash}`,
+    );
+    if (run.error) out(`error: ${run.error}`);
+    out("\nlast values:");
+    out(
+      table(
+        ["metric", "step", "value"],
+        keys.map((k) => [k, String(last[k]?.step ?? ""), fmt(last[k]?.value)]),
+      ),
+    );
+    out(`\ncheckpoints: ${checkpoints.map((c) => c.step).join(", ") || "none"}`);
+    if (events.length) {
+      out("\nevents:");
+      for (const e of events.slice(-10)) out(`  step ${e.step}  ${e.kind}: ${e.message}`);
+    }
+    out("\nspec:");
+    out(JSON.stringify(run.spec, null, 2));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function exportCommand(argv: string[], out: Out): number {
+  const { values, positionals } = parse(
+    argv,
+    { ...common, format: { type: "string", default: "csv" }, out: { type: "string" } },
+    "export",
+  );
+  if (values.help) {
+    out("usage: sgdlab export <run> --format csv|json [--out FILE] [--store DIR]");
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UserError("export: expected one run id");
+  const format = values.json ? "json" : values.format;
+  if (format !== "csv" && format !== "json")
+    throw new UserError(`export: --format must be csv or json, got "${format}"`);
+  const store = openStore(values.store, true);
+  try {
+    const text = exportRun(store, positionals[0], format);
+    if (values.out) writeFileSync(values.out, text);
+    else out(text);
+    return 0;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Key } from "../core/keys.js";
+import { fullBatch, makeBatchPlan, miniBatches, miniBatchesWithReplacement } from "./batches.js";
+
+const key = Key.fromSeed(9).fold("batches");
+
+describe("batch plans", () => {
+  it("full batch returns every index every step", () => {
+    const plan = fullBatch(7);
+    assert.deepEqual(Array.from(plan.indicesAt(0)), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(Array.from(plan.indicesAt(41)), [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(plan.epochAt(41), 41);
+    assert.equal(makeBatchPlan(7, "full", false, key).kind, "full");
+  });
+
+  it("without replacement: each epoch covers ⌊n/B⌋·B distinct indices, epochs differ", () => {
+    const n = 103;
+    const B = 10;
+    const plan = miniBatches(n, B, key);
+    assert.equal(plan.batchesPerEpoch, 10);
+    const epochs: number[][] = [];
+    for (let e = 0; e < 4; e++) {
+      const seen: number[] = [];
+      for (let j = 0; j < 10; j++) {
+        const step = e * 10 + j;
+        assert.equal(plan.epochAt(step), e);
+        const idx = plan.indicesAt(step);
+        assert.equal(idx.length, B);
+        seen.push(...idx);
+      }
+      assert.equal(new Set(seen).size, 100, `epoch ${e} has 100 distinct indices`);
+      assert.ok(seen.every((i) => Number.isInteger(i) && i >= 0 && i < n));
+      epochs.push(seen);
+    }
+    assert.notDeepEqual(epochs[0], epochs[1]);
+    // Over many epochs every index is used (the dropped remainder changes with the permutation).
+    const used = new Set<number>();
+    for (let s = 0; s < 400; s++) for (const i of plan.indicesAt(s)) used.add(i);
+    assert.equal(used.size, n);
+  });
+
+  for (const [name, make] of [
+    ["without replacement", () => miniBatches(50, 8, key)],
+    ["with replacement", () => miniBatchesWithReplacement(50, 8, key)],
+  ] as const) {
+    it(`${name}: indicesAt is a pure function of the step (any call order, any plan instance)`, () => {
+      const inOrder = make();
+      const ref = Array.from({ length: 40 }, (_, s) => Array.from(inOrder.indicesAt(s)));
+      const shuffled = make();
+      const order = Key.fromSeed(1).rng().permutation(40);
+      for (const s of order) assert.deepEqual(Array.from(shuffled.indicesAt(s)), ref[s], `step ${s}`);
+      assert.deepEqual(Array.from(shuffled.indicesAt(3)), ref[3]);
+      const mutated = shuffled.indicesAt(5);
+      mutated.fill(-1);
+      assert.deepEqual(Array.from(shuffled.indicesAt(5)), ref[5], "returned arrays are fresh copies");
+    });
+  }
+
+  it("with replacement: B indices in range, fresh each step, roughly uniform", () => {
+    const n = 20;
+    const plan = miniBatchesWithReplacement(n, 64, key);
+    assert.equal(plan.batchesPerEpoch, 1);
+    const counts = new Array(n).fill(0);
+    const steps = 500;
+    for (let s = 0; s < steps; s++) {
+      const idx = plan.indicesAt(s);
+      assert.equal(idx.length, 64);
+      for (const i of idx) {
+        assert.ok(i >= 0 && i < n);
+        counts[i]++;
+      }
+    }
+    const expected = (steps * 64) / n;
+    const chi2 = counts.reduce((a, c) => a + (c - expected) ** 2 / expected, 0);
+    assert.ok(chi2 < 50, `chi-square ${chi2} with 19 degrees of freedom`);
+    assert.notDeepEqual(Array.from(plan.indicesAt(0)), Array.from(plan.indicesAt(1)));
+    assert.equal(miniBatchesWithReplacement(100, 10, key).epochAt(25), 2);
+    assert.equal(makeBatchPlan(100, 10, true, key).kind, "withReplacement");
+  });
+
+  it("rejects bad sizes and steps", () => {
+    assert.throws(() => miniBatches(10, 11, key), { name: "UserError", message: /batchSize/ });
+    assert.throws(() => miniBatches(10, 0, key), { name: "UserError", message: /batchSize/ });
+    assert.throws(() => fullBatch(0), { name: "UserError" });
+    assert.throws(() => miniBatches(10, 2, key).indicesAt(-1), RangeError);
+    assert.throws(() => miniBatches(10, 2, key).indicesAt(1.5), RangeError);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * The experiment spec: one YAML/JSON document that says everything a run depends on. Parsed with zod
+ * (unknown keys are errors), defaults filled in, then frozen and hashed (`resolve.ts`).
+ */
+import { z } from "zod";
+import { DataConfigSchema } from "../data/schema.js";
+import { LossConfigSchema } from "../losses/schema.js";
+import { ModelConfigSchema } from "../models/schema.js";
+import { OptimizerConfigSchema, ScheduleConfigSchema } from "../optim/schema.js";
+import { ProbeConfigSchema } from "../probes/schema.js";
+
+const positiveInt = z.number().int().positive();
+
+/** The experiment spec schema (see README, "Spec format"). */
+export const ExperimentSpecSchema = z.strictObject({
+  /** A human-readable name for the run. */
+  name: z.string().min(1).default("run"),
+  /** Root seed: data, initialisation, batch order and probes derive their keys from it. */
+  seed: z.number().int().nonnegative().default(0),
+  dtype: z.enum(["float32", "float64"]).default("float32"),
+  backend: z.enum(["wasm", "cpu"]).default("wasm"),
+  /** Wasm worker threads (1 = none). `--threads` / SGDLAB_THREADS override it. */
+  threads: z.number().int().min(1).max(64).default(1),
+  data: DataConfigSchema,
+  model: ModelConfigSchema,
+  loss: LossConfigSchema,
+  optimizer: OptimizerConfigSchema,
+  schedule: ScheduleConfigSchema.default({ kind: "constant" }),
+  /** Mini-batch size, or "full" for full-batch gradient descent. */
+  batchSize: z.union([positiveInt, z.literal("full")]).default("full"),
+  /** Mini-batches drawn with replacement (i.i.d. indices) instead of per-epoch permutations. */
+  replacement: z.boolean().default(false),
+  /** Number of optimizer steps. */
+  steps: positiveInt,
+  /** Evaluate loss/accuracy on the full train and test sets every this many steps (and at the end). */
+  evalEvery: positiveInt.default(100),
+  /** Write a checkpoint every this many steps (0 = only at the end). */
+  checkpointEvery: z.number().int().nonnegative().default(0),
+  /** Examples per chunk when a full-data objective or evaluation is computed (bounds memory). */
+  chunkSize: positiveInt.default(2000),
+  /** A run is `diverged` when the loss is non-finite or exceeds this multiple of the initial loss. */
+  divergenceFactor: z.number().positive().default(1e4),
+  /** Measurements during training (the curvature issue adds kinds). */
+  probes: z.array(ProbeConfigSchema).default([]),
+});
+
+/** A spec as written by a user (defaults optional). */
+export type ExperimentSpecInput = z.input<typeof ExperimentSpecSchema>;
+/** A spec with every default filled in. */
+export type ExperimentSpec = z.output<typeof ExperimentSpecSchema>;

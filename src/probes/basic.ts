@@ -1,0 +1,66 @@
+/**
+ * Generic probes of the foundation: the full-objective gradient norm and weight norms.
+ */
+import { keep, toScalar, treeNormSq, treeSub, type Params } from "../core/index.js";
+import { fullBatchValueAndGrad } from "../losses/index.js";
+import { takeRows } from "../data/index.js";
+import type { Probe, ProbeContext } from "./probe.js";
+import type { ProbeConfig } from "./schema.js";
+
+/** The training subset a measurement's objective uses ("full", "batch" or "subset:N"). */
+export function objectiveIndices(objective: string, ctx: ProbeContext): Int32Array | null {
+  if (objective === "full") return null;
+  if (objective === "batch") return ctx.batchIndices;
+  const n = Number(objective.slice("subset:".length));
+  const total = ctx.data.train.n;
+  // A fixed subset: the first n of a permutation drawn from the probe's step-independent key.
+  const perm = ctx.key.fold("subset").rng().permutation(total);
+  return perm.subarray(0, Math.min(n, total));
+}
+
+/**
+ * `grad/normSq` = ‖∇L(θ)‖² and `grad/norm` of the chosen objective: the implicit gradient
+ * regulariser of Barrett & Dherin (ICLR 2021, eq. 1: L̃ = L + (h/4)‖∇L‖²).
+ */
+export function gradNormProbe(cfg: Extract<ProbeConfig, { kind: "gradNorm" }>): Probe {
+  return {
+    name: "grad",
+    every: cfg.every,
+    async measure(ctx) {
+      const idx = objectiveIndices(cfg.objective, ctx);
+      const ds = idx === null ? ctx.data.train : takeRows(ctx.data.train, idx);
+      const { value, grad } = fullBatchValueAndGrad(ctx.model, keep(ctx.params), ds, ctx.loss, {
+        dtype: ctx.dtype,
+        chunkSize: ctx.chunkSize,
+      });
+      value.dispose();
+      const nsq = await toScalar(treeNormSq(grad));
+      return { "grad/normSq": nsq, "grad/norm": Math.sqrt(nsq) };
+    },
+  };
+}
+
+/** `weights/norm` = ‖θ‖₂ and `weights/distFromInit` = ‖θ − θ₀‖₂. */
+export function weightNormProbe(cfg: Extract<ProbeConfig, { kind: "weightNorm" }>): Probe {
+  return {
+    name: "weights",
+    every: cfg.every,
+    async measure(ctx) {
+      const norm = Math.sqrt(await toScalar(treeNormSq(keep(ctx.params))));
+      const dist = Math.sqrt(await toScalar(treeNormSq(treeSub(keep(ctx.params), keep(ctx.initParams) as Params))));
+      return { "weights/norm": norm, "weights/distFromInit": dist };
+    },
+  };
+}
+
+/** Builds the probes of a spec. */
+export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
+  return configs.map((c) => {
+    switch (c.kind) {
+      case "gradNorm":
+        return gradNormProbe(c);
+      case "weightNorm":
+        return weightNormProbe(c);
+    }
+  });
+}

@@ -1,0 +1,3 @@
+export * from "./probe.js";
+export * from "./schema.js";
+export { createProbes, gradNormProbe, weightNormProbe, objectiveIndices } from "./basic.js";

@@ -1,0 +1,42 @@
+/**
+ * Probes: measurements taken during training that never change the trajectory. A probe gets a
+ * read-only view of the current state (`ProbeContext`; arrays are borrowed: `keep()` what you use)
+ * and returns metric values keyed `probe/quantity`.
+ */
+import type { FloatDtype, Key, Params } from "../core/index.js";
+import type { DataSplit } from "../data/types.js";
+import type { Loss } from "../losses/types.js";
+import type { Model } from "../models/types.js";
+
+/** What a probe may look at. `params` and `init` are borrowed: never consume them, `keep()` them. */
+export interface ProbeContext {
+  readonly step: number;
+  readonly params: Params;
+  /** Parameters at initialisation (borrowed). */
+  readonly initParams: Params;
+  readonly model: Model;
+  readonly loss: Loss;
+  readonly data: DataSplit;
+  /** Indices of the mini-batch used at this step (null for full batch). */
+  readonly batchIndices: Int32Array | null;
+  /** Learning rate at this step. */
+  readonly lr: number;
+  readonly dtype: FloatDtype;
+  readonly chunkSize: number;
+  /** This probe's key at this step, derived from (seed, "probe/<name>", step). */
+  readonly key: Key;
+}
+
+/** A measurement during training (DESIGN.md, `Probe`). */
+export interface Probe {
+  readonly name: string;
+  readonly every: number | ((step: number) => boolean);
+  measure(ctx: ProbeContext): Promise<Record<string, number>>;
+  /** Releases compiled state, if any. */
+  dispose?(): void;
+}
+
+/** Whether `probe` runs at `step`. */
+export function probeDue(probe: Probe, step: number): boolean {
+  return typeof probe.every === "number" ? step % probe.every === 0 : probe.every(step);
+}
