@@ -3,14 +3,32 @@
  * print). Returns the exit code: 0 ok, 1 a run failed or diverged... see `EXIT` below, 2 bad input.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../core/errors.js";
 import { requestedThreads } from "../core/workers.js";
 import { loadSpec, resolveSpec } from "../experiments/resolve.js";
-import { exportRun, RunStore } from "../store/index.js";
-import { common, parse } from "./args.js";
+import { exportRun, RunStore, STORE_FILE } from "../store/index.js";
 import { fmt, table } from "./format.js";
 import { progressReporter } from "./progress.js";
+
+/** Parses `argv` with node:util's parseArgs, turning its errors into usage errors (exit 2). */
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UserError(`${command}: ${(e as Error).message}\nrun "sgdlab ${command} --help" for usage`);
+  }
+}
+
+/** Options every data-printing command accepts. */
+const common = {
+  store: { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+  threads: { type: "string" },
+} as const;
 
 const HELP = `sgdlab — optimization dynamics and generalization of neural-network training
 
@@ -190,6 +208,10 @@ function runsCommand(argv: string[], out: Out): number {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
     throw new UserError(`runs: --limit must be a positive integer, got "${values.limit}"`);
+  if (!existsSync(join(values.store ?? ".sgdlab", STORE_FILE))) {
+    out(values.json ? "[]" : "no runs in this store");
+    return 0;
+  }
   const store = openStore(values.store, true);
   try {
     const runs = store.listRuns({ status: values.status as never, limit });

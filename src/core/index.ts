@@ -5,3 +5,4 @@ export * from "./own.js";
 export * from "./runtime.js";
 export * from "./tree.js";
 export { THREADS_ENV, requestedThreads } from "./workers.js";
+export { wasmHeapBytes } from "./memory.js";

@@ -143,6 +143,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     const t0 = performance.now();
     let stepsThisCall = 0;
     let lastFlush = t0;
+    let lastYield = t0;
     while (step < spec.steps) {
       if (step % spec.evalEvery === 0) lastEval = await evaluate(step);
       const indices = plan.indicesAt(step);
@@ -161,6 +162,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
           dtype: spec.dtype,
           chunkSize: spec.chunkSize,
           key: deriveKey(spec.seed, `probe/${probe.name}`, step),
+          rootKey: root,
         });
         for (const [key, value] of Object.entries(values)) buffer.push({ step, key, value });
       }
@@ -188,6 +190,12 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
       if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) {
         flush();
         await writeTrainCheckpoint(store, runId, step, live.params, live.state);
+      }
+      if (now - lastYield > 25) {
+        // Wasm work completes in microtasks only: yield to the event loop so signals (Ctrl-C) and
+        // timers are seen while training.
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
       }
       if (now - lastFlush > 1000) {
         flush();

@@ -1,0 +1,18 @@
+/**
+ * Losses, batches and the chunked full-dataset objective.
+ */
+export type { Batch, Loss, TargetKind } from "./types.js";
+export { makeLoss } from "./loss.js";
+export { crossEntropy } from "./crossEntropy.js";
+export { mse, type MseReduction } from "./mse.js";
+export { accuracy } from "./accuracy.js";
+export { LossConfigSchema, createLoss, type LossConfig, type LossConfigInput } from "./schema.js";
+export { makeBatch } from "./batch.js";
+export {
+  batchObjective,
+  evaluate,
+  fullBatchValueAndGrad,
+  subsetIndices,
+  type ChunkOptions,
+  type ObjectiveSpec,
+} from "./objective.js";

@@ -1,0 +1,37 @@
+// The run store: SQLite tables for runs, metrics, events, checkpoints and artifacts; checkpoint files;
+// exports. Depends on nothing but core/errors.
+export { RunStore, DEFAULT_STORE_DIR, DEFAULT_STALE_AFTER_MS, type OpenOptions } from "./store.js";
+export { STORE_FILE, BUSY_TIMEOUT_MS, openDatabase } from "./sqlite.js";
+export {
+  RUN_STATUSES,
+  encodeJson,
+  decodeJson,
+  canonicalJson,
+  hashSpec,
+  type RunStatus,
+  type RunRecord,
+  type NewRun,
+  type MetricInput,
+  type MetricPoint,
+  type EventRecord,
+  type CheckpointRecord,
+  type ArtifactRecord,
+} from "./records.js";
+export { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from "./schema.js";
+export {
+  CHECKPOINT_MAGIC,
+  CHECKPOINT_VERSION,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  writeCheckpointFile,
+  readCheckpointFile,
+  type CheckpointDtype,
+  type CheckpointData,
+  type CheckpointArray,
+  type CheckpointPayload,
+  type LoadedCheckpoint,
+} from "./checkpointFile.js";
+export { checkpointPath, saveCheckpoint, loadCheckpoint, pruneCheckpoints } from "./checkpoints.js";
+export { exportRun, type ExportFormat } from "./export.js";
+export { codeVersion } from "./codeVersion.js";
+export { newRunId, isProcessAlive } from "./runId.js";
