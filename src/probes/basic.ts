@@ -13,8 +13,8 @@ export function objectiveIndices(objective: string, ctx: ProbeContext): Int32Arr
   if (objective === "batch") return ctx.batchIndices;
   const n = Number(objective.slice("subset:".length));
   const total = ctx.data.train.n;
-  // A fixed subset: the first n of a permutation drawn from the probe's step-independent key.
-  const perm = ctx.key.fold("subset").rng().permutation(total);
+  // A fixed subset, the same at every step and for every probe: the first n of one permutation.
+  const perm = ctx.rootKey.fold("objective/subset").rng().permutation(total);
   return perm.subarray(0, Math.min(n, total));
 }
 

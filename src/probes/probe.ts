@@ -25,6 +25,8 @@ export interface ProbeContext {
   readonly chunkSize: number;
   /** This probe's key at this step, derived from (seed, "probe/<name>", step). */
   readonly key: Key;
+  /** The run's root key (`Key.fromSeed(seed)`), for step-independent choices like a fixed subset. */
+  readonly rootKey: Key;
 }
 
 /** A measurement during training (DESIGN.md, `Probe`). */
