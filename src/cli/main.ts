@@ -274,7 +274,7 @@ function showCommand(argv: string[], out: Out): number {
     }
     out(`run ${run.id}  ${run.name}  [${run.status}]`);
     out(
-      `created ${run.createdAt}  finished ${run.finishedAt ?? "-"}  code ${run.codeVersion}  ${run.backend}/${run.dtype}  seed ${run.seed}  spec ${run.specHash}`,
+      `created ${isoTime(run.createdAt)}  finished ${run.finishedAt ? isoTime(run.finishedAt) : "-"}  code ${run.codeVersion}  ${run.backend}/${run.dtype}  seed ${run.seed}  spec ${run.specHash}`,
     );
     if (run.error) out(`error: ${run.error}`);
     out("\nlast values:");

@@ -166,7 +166,7 @@ export class StepEngine {
       const [l, a] = this.#eval(keep(params), c.x.ref, c.y.ref);
       const [lv, av] = await Promise.all([l.data(), a.data()]);
       loss += this.#loss.perExampleMean ? Number(lv[0]) * n : Number(lv[0]);
-      correct += Number(av[0]) * n;
+      correct += Math.round(Number(av[0]) * n); // a count: undo the float32 rounding of count/n
     }
     return {
       loss: this.#loss.perExampleMean ? loss / ds.n : loss,
