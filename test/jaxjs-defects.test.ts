@@ -71,7 +71,15 @@ describe("jax-js 0.1.25 defects (canaries)", () => {
     };
     const W = () => np.array([[0.5], [-0.5]], f64);
     const V = () => np.array([[1], [1]], f64);
-    const X = () => np.array([[1, 2], [3, 4], [5, 6]], f64);
+    const X = () =>
+      np.array(
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        f64,
+      );
     const eager = await toHost(hvp(W(), V(), X()));
     assert.deepEqual([...eager], [79, 100]);
     const jitted = jit(hvp);

@@ -9,5 +9,12 @@ const exp = smallExperiment(["steps=30", "batchSize=full", "model.hidden=[256, 2
   data: { kind: "gaussianMixture", nTrain: 512, nTest: 128, classes: 4, dim: 64 },
 });
 const r = await runExperiment(exp, { store });
-console.log(JSON.stringify({ threads: threadCount(), worker: typeof (globalThis as { Worker?: unknown }).Worker, status: r.status, metrics: [...metricMap(store, r.runId)] }));
+console.log(
+  JSON.stringify({
+    threads: threadCount(),
+    worker: typeof (globalThis as { Worker?: unknown }).Worker,
+    status: r.status,
+    metrics: [...metricMap(store, r.runId)],
+  }),
+);
 store.close();

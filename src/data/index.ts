@@ -12,3 +12,4 @@ export * from "./corruption.js";
 export * from "./batches.js";
 export { DataConfigSchema, type DataConfig, type DataConfigInput, type DataKind } from "./schema.js";
 export { loadData, parseDataConfig, datasetSummary, type DatasetSummary } from "./load.js";
+export { readSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.js";
