@@ -1,0 +1,315 @@
+/**
+ * The Lanczos method for a few extreme eigenpairs of a symmetric operator (the top Hessian
+ * eigenvalues for edge-of-stability measurements, the bottom ones for negative curvature), with full
+ * reorthogonalization in float64 on the host, and the bare recurrence (T_m only) that SLQ runs.
+ */
+import { UserError } from "../core/errors.js";
+import type { Key } from "../core/keys.js";
+import type { LinearOperator } from "./operator.js";
+import { tridiagonalEigen } from "./tridiagonal.js";
+import { axpy, dot, norm, orthogonalize, randomOrthogonalUnit, randomVector, scaleInPlace } from "./vectors.js";
+
+/** Which end(s) of the spectrum `lanczos` computes. */
+export type LanczosWhich = "largest" | "smallest" | "both";
+
+/** Options of `lanczos`. */
+export interface LanczosOptions {
+  /** Number of eigenpairs wanted (per end for "both"); 1 ≤ k ≤ dim. */
+  k: number;
+  /** "largest" (default), "smallest", or "both" (top-k and bottom-k). */
+  which?: LanczosWhich;
+  /** Relative Ritz residual tolerance: ‖A y − θ y‖ ≤ tol·max(|θ|, ε^{2/3}‖T‖) (default 1e-6). */
+  tol?: number;
+  /**
+   * Maximum Lanczos steps (= basis size); default min(dim, 300) (at least the pairs wanted), capped
+   * at dim.
+   */
+  maxIter?: number;
+  /** Randomness for the start vector and for restarts after breakdown. */
+  key: Key;
+  /**
+   * Warm start: eigenvectors of a previous, similar operator. The start vector is their normalized sum
+   * plus a random component of relative norm `startNoise`.
+   */
+  start?: readonly Float64Array[];
+  /** Relative norm of the random component added to a warm start (default 1e-2). */
+  startNoise?: number;
+  /** Steps between convergence checks; default adaptive, max(2, ⌈m/10⌉) after step m. */
+  checkEvery?: number;
+}
+
+/** The result of `lanczos`. */
+export interface LanczosResult {
+  /**
+   * Ritz values: "largest" descending (values[0] ≈ λmax), "smallest" ascending (values[0] ≈ λmin),
+   * "both" the top k descending then the bottom k ascending (values[0] ≈ λmax, values[k] ≈ λmin;
+   * the two lists share pairs when 2k exceeds the dimension).
+   */
+  values: number[];
+  /** Unit Ritz vectors y_i = Q_m s_i, in the order of `values`. */
+  vectors: Float64Array[];
+  /** Residual norms ‖A y_i − θ_i y_i‖ = |β_m · s_{m,i}| (Paige 1971), in the order of `values`. */
+  residuals: number[];
+  /** Operator applications used (one per Lanczos step, restarts included). */
+  matvecs: number;
+  /** Whether every wanted pair met the tolerance (always true once the basis spans ℝⁿ). */
+  converged: boolean;
+  /** Lanczos steps taken (the final basis size m). */
+  iterations: number;
+}
+
+/**
+ * β_j below this fraction of max‖A q_i‖ means breakdown: what is left of w after reorthogonalization
+ * is rounding noise (of order ε‖A‖ per step, growing like √n with the vector length).
+ */
+function breakdownTol(n: number): number {
+  return 10 * Math.sqrt(n) * Number.EPSILON;
+}
+
+/** ε^{2/3}: ARPACK's floor on the relative residual scale, so Ritz values near 0 can converge. */
+const EPS23 = Number.EPSILON ** (2 / 3);
+
+/**
+ * The k extreme eigenpairs of the symmetric operator A by the Lanczos method with full
+ * reorthogonalization.
+ *
+ * Recurrence (Lanczos 1950; Golub & Van Loan, Matrix Computations 4th ed., Algorithm 10.1.1):
+ * w = A q_j − α_j q_j − β_{j−1} q_{j−1}, α_j = q_jᵀ A q_j, then w is orthogonalized against the whole
+ * basis Q_j by classical Gram–Schmidt twice ("twice is enough", Giraud, Langou & Rozložník 2005),
+ * β_j = ‖w‖, q_{j+1} = w / β_j. After m steps A Q_m = Q_m T_m + β_m q_{m+1} e_mᵀ with T_m =
+ * tridiag(β, α, β); the Ritz pairs (θ_i, y_i = Q_m s_i) of T_m s_i = θ_i s_i have residual
+ * ‖A y_i − θ_i y_i‖ = |β_m| |s_{m,i}| (Paige 1971; Parlett, The Symmetric Eigenvalue Problem, §13.2),
+ * which is the convergence test: every wanted pair must satisfy |β_m s_{m,i}| ≤ tol·max(|θ_i|,
+ * ε^{2/3}‖T_m‖) (the relative test of ARPACK's dsconv, Lehoucq, Sorensen & Yang 1998, with the floor
+ * scaled by ‖T_m‖ so eigenvalues near 0 converge). The test runs every few steps (`checkEvery`) on
+ * the eigenvalues and last eigenvector row of T_m only (O(m²)), and Ritz vectors are formed once at
+ * the end.
+ *
+ * Breakdown: when β_j ≤ 10·√n·ε·max_i ‖A q_i‖, span(Q_j) is invariant to rounding; the recurrence
+ * restarts from a random unit vector orthogonal to Q_j with β_j = 0 (so T_m is block diagonal and
+ * the residual formula stays exact). The finished block's Ritz pairs are then exact eigenpairs, but
+ * the complement may hold more extreme ones (or further copies of a repeated eigenvalue: a single
+ * start vector sees each distinct eigenvalue once), so convergence is next tested only after as many
+ * further steps as pairs are wanted. As for every Krylov method this is a heuristic certificate: an
+ * eigenvector (nearly) absent from the start vector can be missed. At m = n the basis spans ℝⁿ and
+ * the Ritz pairs are exact.
+ *
+ * Warm start (`start`): for eigenvectors u_1…u_p of a nearby operator, q_1 ∝ Σ u_i/‖Σ u_i‖ +
+ * startNoise·r/‖r‖ with r Gaussian. Its Krylov space reaches the old invariant subspace in p steps,
+ * so a small change of A needs fewer steps than a random start; the random part keeps a nonzero
+ * component along every eigenvector (an eigenvector absent from q_1 is never found otherwise).
+ *
+ * Cost: m matvecs and O(n m²) host flops for reorthogonalization; memory m vectors of length n.
+ *
+ * @param options see `LanczosOptions` (defaults: which "largest", tol 1e-6, maxIter min(n, 300),
+ *   startNoise 1e-2, checkEvery adaptive).
+ * @throws UserError for k outside [1, dim], a non-positive tol or maxIter, or malformed `start`.
+ */
+export async function lanczos(op: LinearOperator, options: LanczosOptions): Promise<LanczosResult> {
+  const n = op.dim;
+  const { k, key } = options;
+  const which = options.which ?? "largest";
+  const tol = options.tol ?? 1e-6;
+  if (!Number.isInteger(k) || k < 1 || k > n)
+    throw new UserError(`lanczos: k must be an integer in [1, ${n}], got ${k}`);
+  if (!(tol >= 0)) throw new UserError(`lanczos: tol must be >= 0, got ${tol}`);
+  const needed = Math.min(n, which === "both" ? 2 * k : k);
+  const maxIter = Math.min(n, options.maxIter ?? Math.max(needed, Math.min(n, 300)));
+  if (!Number.isInteger(maxIter) || maxIter < needed)
+    throw new UserError(`lanczos: maxIter must be an integer >= ${needed} (the pairs wanted), got ${options.maxIter}`);
+  if (options.checkEvery !== undefined && !(Number.isInteger(options.checkEvery) && options.checkEvery >= 1))
+    throw new UserError(`lanczos: checkEvery must be a positive integer, got ${options.checkEvery}`);
+
+  const q0 = startVector(n, options, key);
+  const restartRng = key.fold("lanczos/restart").rng();
+  const basis: Float64Array[] = [q0];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let matvecs = 0;
+  let anorm = 0;
+  let lastCheck = 0;
+  let probeUntil = -1; // end of the probing window opened by a breakdown, -1 when none is open
+  let check: Check | null = null;
+
+  for (let j = 0; ; j++) {
+    const q = basis[j];
+    // A copy: the algorithm updates w in place and keeps it as the next basis vector.
+    const w = Float64Array.from(await op.matvec(q));
+    matvecs++;
+    if (w.length !== n) throw new Error(`lanczos: matvec returned ${w.length} entries, expected ${n}`);
+    anorm = Math.max(anorm, norm(w));
+    let a = dot(q, w);
+    axpy(-a, q, w);
+    if (j > 0) axpy(-beta[j - 1], basis[j - 1], w);
+    const { norm: b, coefficients } = orthogonalize(w, basis);
+    a += coefficients[j];
+    alpha.push(a);
+    const m = j + 1;
+    const breakdown = !(b > breakdownTol(n) * anorm);
+    beta.push(breakdown ? 0 : b);
+    const done = m >= maxIter || m >= n;
+    const interval = options.checkEvery ?? Math.max(2, Math.ceil(m / 10));
+    // After a breakdown the finished block's Ritz pairs are exact, but whether they are the extreme
+    // ones depends on the unexplored complement: probe it for `needed` more steps before trusting.
+    if (breakdown && probeUntil < 0) probeUntil = m + needed;
+    if (done || (m >= Math.max(needed, probeUntil) && m - lastCheck >= interval)) {
+      lastCheck = m;
+      probeUntil = -1;
+      check = convergence(alpha, beta, which, k, tol);
+      if (check.converged || done) break;
+    }
+    if (done) break;
+    if (breakdown) basis.push(randomOrthogonalUnit(n, basis, restartRng));
+    else {
+      scaleInPlace(1 / b, w);
+      basis.push(w);
+    }
+  }
+  // The loop always ends through a check (`done` forces one; maxIter >= needed).
+  const final = check as Check;
+  const m = alpha.length;
+  const full = tridiagonalEigen(alpha, beta, { vectors: "all" });
+  const vectors = final.indices.map((i) => {
+    const y = new Float64Array(n);
+    for (let j = 0; j < m; j++) axpy(full.vectors[j * m + i], basis[j], y);
+    scaleInPlace(1 / norm(y), y);
+    return y;
+  });
+  return {
+    values: final.indices.map((i) => full.values[i]),
+    vectors,
+    residuals: final.indices.map((i) => Math.abs(beta[m - 1] * full.vectors[(m - 1) * m + i])),
+    matvecs,
+    converged: final.converged || m >= n,
+    iterations: m,
+  };
+}
+
+interface Check {
+  /** Indices (into the ascending Ritz values) of the wanted pairs, in output order. */
+  indices: number[];
+  converged: boolean;
+}
+
+/** Ritz values of T_m and the residual test |β_m s_{m,i}| ≤ tol·max(|θ_i|, ε^{2/3}‖T_m‖). */
+function convergence(alpha: number[], beta: number[], which: LanczosWhich, k: number, tol: number): Check {
+  const m = alpha.length;
+  const { values, vectors } = tridiagonalEigen(alpha, beta, { vectors: [m - 1] });
+  const indices = wantedIndices(m, which, k);
+  const tnorm = Math.max(Math.abs(values[0]), Math.abs(values[m - 1]));
+  const bm = beta[m - 1];
+  const converged = indices.every(
+    (i) => Math.abs(bm * vectors[i]) <= tol * Math.max(Math.abs(values[i]), EPS23 * tnorm),
+  );
+  return { indices, converged };
+}
+
+/** Indices of the wanted Ritz values among m ascending ones, in output order. */
+function wantedIndices(m: number, which: LanczosWhich, k: number): number[] {
+  const kk = Math.min(k, m);
+  const top = Array.from({ length: kk }, (_, i) => m - 1 - i);
+  const bottom = Array.from({ length: kk }, (_, i) => i);
+  return which === "largest" ? top : which === "smallest" ? bottom : [...top, ...bottom];
+}
+
+/** q₁: a random unit vector, or the normalized sum of `start` plus `startNoise` random. */
+function startVector(n: number, options: LanczosOptions, key: Key): Float64Array {
+  const rng = key.fold("lanczos/start").rng();
+  const r = randomVector(n, rng, "gaussian");
+  scaleInPlace(1 / norm(r), r);
+  const start = options.start ?? [];
+  if (start.length === 0) return r;
+  const noise = options.startNoise ?? 1e-2;
+  if (!(noise >= 0)) throw new UserError(`lanczos: startNoise must be >= 0, got ${noise}`);
+  const u = new Float64Array(n);
+  for (const [i, s] of start.entries()) {
+    if (s.length !== n) throw new UserError(`lanczos: start[${i}] has ${s.length} entries, expected ${n}`);
+    axpy(1, s, u);
+  }
+  const un = norm(u);
+  if (!(un > 0) || !Number.isFinite(un)) return r;
+  scaleInPlace(1 / un, u);
+  axpy(noise, r, u);
+  scaleInPlace(1 / norm(u), u);
+  return u;
+}
+
+/** The Lanczos tridiagonal T_m = tridiag(β, α, β) of A and v₀. */
+export interface LanczosTridiagonal {
+  /** Diagonal α₁…α_m. */
+  alpha: Float64Array;
+  /** Off-diagonal β₁…β_{m−1} (length m − 1). */
+  beta: Float64Array;
+  /** The orthonormal basis q₁…q_m, when `keepBasis` was set. */
+  basis?: Float64Array[];
+  /** Operator applications used: one per row of T (m, or fewer after breakdown). */
+  matvecs: number;
+}
+
+/**
+ * m steps of the Lanczos recurrence from v₀ (normalized here), returning T_m = Q_mᵀ A Q_m, as used by
+ * stochastic Lanczos quadrature: the eigenvalues θ_j of T_m and the squared first components τ_j² of
+ * its unit eigenvectors are the m-point Gauss quadrature rule of the spectral measure of A seen from
+ * v₀, i.e. v₀ᵀ f(A) v₀ / ‖v₀‖² ≈ Σ_j τ_j² f(θ_j) (Golub & Meurant 1994; Golub & Van Loan §10.2).
+ *
+ * Reorthogonalization (`reorthogonalize`, default true): full, classical Gram–Schmidt twice. Without
+ * it the basis loses orthogonality once Ritz values converge and T_m grows spurious copies ("ghosts")
+ * of converged eigenvalues; the quadrature stays accurate for smooth f even then (Knizhnerman 1996;
+ * Meurant & Strakoš 2006), so SLQ may skip it to save O(n m²) flops and the basis memory, but nodes
+ * equal to the eigenvalues at m = n need it.
+ *
+ * Breakdown (β_j ≤ 10·√n·ε·max‖A q_i‖): the Krylov space is invariant and the measure seen from v₀ has
+ * exactly j atoms, so the recurrence stops early and T has j < m rows (exact quadrature).
+ *
+ * @param m number of steps, 1 ≤ m ≤ dim.
+ * @param options.reorthogonalize full reorthogonalization (default true).
+ * @param options.keepBasis return the basis Q_m (default false).
+ */
+export async function lanczosTridiagonal(
+  op: LinearOperator,
+  v0: Float64Array,
+  m: number,
+  options: { reorthogonalize?: boolean; keepBasis?: boolean } = {},
+): Promise<LanczosTridiagonal> {
+  const n = op.dim;
+  if (!Number.isInteger(m) || m < 1 || m > n)
+    throw new UserError(`lanczos: steps must be an integer in [1, ${n}], got ${m}`);
+  if (v0.length !== n) throw new UserError(`lanczos: start vector has ${v0.length} entries, expected ${n}`);
+  const v0n = norm(v0);
+  if (!(v0n > 0) || !Number.isFinite(v0n)) throw new UserError("lanczos: start vector must be finite and nonzero");
+  const reorth = options.reorthogonalize ?? true;
+  const keep = reorth || options.keepBasis === true;
+  let q = Float64Array.from(v0, (x) => x / v0n);
+  let prev: Float64Array | null = null;
+  const basis: Float64Array[] = keep ? [q] : [];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  let anorm = 0;
+  for (let j = 0; j < m; j++) {
+    const w = Float64Array.from(await op.matvec(q));
+    anorm = Math.max(anorm, norm(w));
+    let a = dot(q, w);
+    axpy(-a, q, w);
+    if (prev !== null) axpy(-beta[j - 1], prev, w);
+    let b: number;
+    if (reorth) {
+      const o = orthogonalize(w, basis);
+      a += o.coefficients[j];
+      b = o.norm;
+    } else b = norm(w);
+    alpha.push(a);
+    if (j === m - 1 || !(b > breakdownTol(n) * anorm)) break;
+    beta.push(b);
+    scaleInPlace(1 / b, w);
+    prev = q;
+    q = w;
+    if (keep) basis.push(q);
+  }
+  const out: LanczosTridiagonal = {
+    alpha: Float64Array.from(alpha),
+    beta: Float64Array.from(beta),
+    matvecs: alpha.length,
+  };
+  if (options.keepBasis === true) out.basis = basis.slice(0, alpha.length);
+  return out;
+}
