@@ -15,7 +15,17 @@ interface Row {
 }
 
 /** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env (../shared/baselines/torch-cpu.md). */
-const TORCH = { step32_2t: 7.6, step32_1t: 8.8, step64_2t: 16.2, step64_1t: 20.3 };
+const TORCH = {
+  step32_2t: 7.6,
+  step32_1t: 8.8,
+  step64_2t: 16.2,
+  step64_1t: 20.3,
+  hvpScratch_1t: 20.2,
+  hvpGraph_1t: 11.0,
+  eigsh1_1t: 1710,
+  eigsh5_1t: 3450,
+  hutch32_1t: 479,
+};
 
 function child(args: string[], threads: number): Record<string, number> {
   const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
@@ -46,6 +56,47 @@ for (const threads of [1, 2]) {
     unit: "ms",
     torch: TORCH.step64_1t,
   });
+}
+{
+  const c = child(["bench/curvature.ts"], 1);
+  const hv = (x: number) => ` (${x} HVPs)`;
+  rows.push(
+    {
+      workload: "one exact HVP (same MLP, B=1000, float32, 1 thread) vs torch graph reuse",
+      value: c.hvpMs,
+      unit: "ms",
+      torch: TORCH.hvpGraph_1t,
+    },
+    {
+      workload: "  same HVP vs torch from scratch (fwd + grad + double backward)",
+      value: c.hvpMs,
+      unit: "ms",
+      torch: TORCH.hvpScratch_1t,
+    },
+    {
+      workload: `λmax to 1e-6, cold Lanczos${hv(c.coldHvps)}; torch eigsh k=1: 80 HVPs`,
+      value: c.coldMs,
+      unit: "ms",
+      torch: TORCH.eigsh1_1t,
+    },
+    {
+      workload: `λmax to 1e-6 one GD step later, warm start${hv(c.warmHvps)} vs cold${hv(c.coldMovedHvps)} ${c.coldMovedMs.toFixed(0)} ms`,
+      value: c.warmMs,
+      unit: "ms",
+    },
+    {
+      workload: `top-5 to 1e-6${hv(c.top5Hvps)}; torch eigsh k=5: 166 HVPs`,
+      value: c.top5Ms,
+      unit: "ms",
+      torch: TORCH.eigsh5_1t,
+    },
+    {
+      workload: "Hutchinson trace, 32 Rademacher probes",
+      value: c.hutchinson32Ms,
+      unit: "ms",
+      torch: TORCH.hutch32_1t,
+    },
+  );
 }
 {
   const store = mkdtempSync(join(tmpdir(), "sgdlab-bench-"));

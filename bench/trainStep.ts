@@ -10,7 +10,7 @@ import type { Dataset } from "../src/data/types.js";
 import { createLoss } from "../src/losses/index.js";
 import { createModel } from "../src/models/index.js";
 import { createOptimizer } from "../src/optim/index.js";
-import { StepEngine } from "../src/train/engine.js";
+import { StepEngine, type TrainState } from "../src/train/engine.js";
 
 const dtype = (process.argv[2] ?? "float32") as FloatDtype;
 const reps = Number(process.argv[3] ?? 15);
@@ -33,19 +33,18 @@ const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" 
 const loss = createLoss({ kind: "ce" });
 const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
 const engine = new StepEngine(model, loss, opt, { dtype, chunkSize: n, classification: true });
-let params = model.init(Key.fromSeed(1), dtype);
-let state = opt.init(keep(params));
+const params = model.init(Key.fromSeed(1), dtype);
+let live: TrainState = { params, opt: opt.init(keep(params)), model: [] };
 const times: number[] = [];
 for (let i = 0; i < reps + 3; i++) {
   const t = performance.now();
-  const [v, p, s] = engine.step(params, state, data, null, 0.1, i);
-  params = p;
-  state = s;
+  const [v, next] = engine.step(live, data, null, 0.1, i, Key.fromSeed(i).toArray());
+  live = next;
   await toScalar(v);
-  await settle([params, state]);
+  await settle([live.params, live.opt]);
   if (i >= 3) times.push(performance.now() - t);
 }
 times.sort((a, b) => a - b);
-release([params, state]);
+release([live.params, live.opt]);
 engine.dispose();
 console.log(JSON.stringify({ dtype, threads: threadCount(), medianMs: times[Math.floor(times.length / 2)], reps }));

@@ -38,6 +38,9 @@ Usage:
   sgdlab runs [--status S] [--limit N]
   sgdlab show <run>            metadata, spec, final metrics, checkpoints, events
   sgdlab export <run> --format csv|json [--out FILE]
+  sgdlab hessian <run|file.ckpt> | --from-json CASE.json | --model MODEL.json
+                 [--top k] [--bottom k] [--trace auto|exact|hutchinson|none] [--density] [--objective full|subset:N|batch:B]
+                 [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -81,8 +84,12 @@ export async function main(argv: string[]): Promise<number> {
         return showCommand(rest, out);
       case "export":
         return exportCommand(rest, out);
+      case "hessian":
+        return await hessianCmd(rest, out);
       default:
-        throw new UserError(`unknown command "${cmd}"; commands: run, resume, runs, show, export (see --help)`);
+        throw new UserError(
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian (see --help)`,
+        );
     }
   } catch (e) {
     if (e instanceof UserError) {
@@ -320,4 +327,56 @@ function exportCommand(argv: string[], out: Out): number {
   } finally {
     store.close();
   }
+}
+
+async function hessianCmd(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      "from-json": { type: "string" },
+      model: { type: "string" },
+      step: { type: "string" },
+      top: { type: "string", default: "5" },
+      bottom: { type: "string", default: "5" },
+      trace: { type: "string", default: "auto" },
+      density: { type: "boolean", default: false },
+      objective: { type: "string", default: "full" },
+      tol: { type: "string", default: "1e-6" },
+      dtype: { type: "string" },
+      "max-iter": { type: "string" },
+      "chunk-size": { type: "string", default: "1000" },
+    },
+    "hessian",
+  );
+  if (values.help) {
+    out(
+      HELP.split("\n")
+        .filter((l) => l.includes("hessian") || l.startsWith("                 "))
+        .join("\n"),
+    );
+    return 0;
+  }
+  if (positionals.length > 1) throw new UserError("hessian: expected at most one run id or checkpoint file");
+  const { hessianCommand, formatReport } = await import("./hessian.js");
+  const { report, source, dtype } = await hessianCommand({
+    target: positionals[0],
+    fromJson: values["from-json"],
+    model: values.model,
+    store: values.store,
+    step: values.step,
+    top: values.top,
+    bottom: values.bottom,
+    trace: values.trace,
+    density: values.density,
+    objective: values.objective,
+    tol: values.tol,
+    dtype: values.dtype,
+    maxIter: values["max-iter"],
+    chunkSize: values["chunk-size"],
+    json: values.json,
+  });
+  if (values.json) out(JSON.stringify({ source, dtype, ...report }));
+  else out(formatReport(report, source, dtype));
+  return 0;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Key } from "../core/keys.js";
-import { fullBatch, makeBatchPlan, miniBatches, miniBatchesWithReplacement } from "./batches.js";
+import { fullBatch, growingBatches, makeBatchPlan, miniBatches, miniBatchesWithReplacement } from "./batches.js";
 
 const key = Key.fromSeed(9).fold("batches");
 
@@ -85,5 +85,28 @@ describe("batch plans", () => {
     assert.throws(() => fullBatch(0), { name: "UserError" });
     assert.throws(() => miniBatches(10, 2, key).indicesAt(-1), RangeError);
     assert.throws(() => miniBatches(10, 2, key).indicesAt(1.5), RangeError);
+  });
+});
+
+describe("growingBatches", () => {
+  it("multiplies the batch size at milestones and walks one permutation stream", () => {
+    const plan = growingBatches(50, { base: 4, milestones: [3, 5], factor: 2 }, Key.fromSeed(1));
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((s) => plan.batchSizeAt(s)),
+      [4, 4, 4, 8, 8, 16, 16],
+    );
+    // the stream: steps 0..6 take 4+4+4+8+8+16+16 = 60 positions = epoch 0 (50) + 10 of epoch 1
+    const all = [0, 1, 2, 3, 4, 5, 6].flatMap((s) => [...plan.indicesAt(s)]);
+    assert.equal(all.length, 60);
+    assert.deepEqual(
+      [...all.slice(0, 50)].sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.equal(plan.epochAt(6), 0);
+    assert.equal(plan.epochAt(7), 1);
+    // stateless: out of order gives the same batch
+    const fresh = growingBatches(50, { base: 4, milestones: [5, 3], factor: 2 }, Key.fromSeed(1));
+    assert.deepEqual([...fresh.indicesAt(5)], [...plan.indicesAt(5)]);
+    assert.equal(growingBatches(10, { base: 4, milestones: [1], factor: 8 }, Key.fromSeed(1)).batchSizeAt(2), 10);
   });
 });

@@ -121,3 +121,70 @@ export function makeBatchPlan(n: number, batchSize: number | "full", replacement
   if (batchSize === "full") return fullBatch(n);
   return replacement ? miniBatchesWithReplacement(n, batchSize, key) : miniBatches(n, batchSize, key);
 }
+
+/**
+ * Mini-batches whose size grows at milestones — "don't decay the learning rate, increase the batch
+ * size" (Smith, Kindermans, Ying & Le, ICLR 2018): B(t) = base · factor^(number of milestones ≤ t),
+ * capped at n. Examples come from one stream of per-epoch permutations (epoch e from key.fold(e));
+ * step t takes the next B(t) positions of the stream, so every epoch still visits each example once.
+ * Stateless: the stream offset of step t is Σ_{s<t} B(s), computed in closed form per segment.
+ */
+export function growingBatches(
+  n: number,
+  schedule: { base: number; milestones: readonly number[]; factor: number },
+  key: Key,
+): BatchPlan & { batchSizeAt(step: number): number } {
+  checkN(n);
+  const { base, factor } = schedule;
+  const milestones = [...schedule.milestones].sort((a, b) => a - b);
+  if (!Number.isInteger(base) || base < 1)
+    throw new UserError(`batchSchedule: base batch size must be a positive integer, got ${base}`);
+  if (!(factor >= 1)) throw new UserError(`batchSchedule: factor must be >= 1, got ${factor}`);
+  const sizeAt = (step: number) => {
+    const k = milestones.filter((m) => m <= step).length;
+    return Math.min(n, Math.round(base * factor ** k));
+  };
+  const offsetAt = (step: number) => {
+    let off = 0;
+    let s = 0;
+    for (const m of [...milestones, Infinity]) {
+      const end = Math.min(m, step);
+      if (end > s) off += (end - s) * sizeAt(s);
+      s = Math.max(s, m);
+      if (s >= step) break;
+    }
+    return off;
+  };
+  const perms = new Map<number, Int32Array>();
+  const perm = (e: number) => {
+    let p = perms.get(e);
+    if (!p) {
+      p = key.fold(e).rng().permutation(n);
+      if (perms.size > 4) perms.clear();
+      perms.set(e, p);
+    }
+    return p;
+  };
+  return {
+    kind: "withoutReplacement",
+    n,
+    batchSize: base,
+    batchesPerEpoch: Math.max(1, Math.floor(n / base)),
+    batchSizeAt: sizeAt,
+    indicesAt(step) {
+      checkStep(step);
+      const b = sizeAt(step);
+      const start = offsetAt(step);
+      const out = new Int32Array(b);
+      for (let i = 0; i < b; i++) {
+        const pos = start + i;
+        out[i] = perm(Math.floor(pos / n))[pos % n];
+      }
+      return out;
+    },
+    epochAt(step) {
+      checkStep(step);
+      return Math.floor(offsetAt(step) / n);
+    },
+  };
+}

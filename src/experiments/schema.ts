@@ -40,6 +40,29 @@ export const ExperimentSpecSchema = z.strictObject({
   chunkSize: positiveInt.default(2000),
   /** A run is `diverged` when the loss is non-finite or exceeds this multiple of the initial loss. */
   divergenceFactor: z.number().positive().default(1e4),
+  /**
+   * A regularizer added to the training objective: L2 penalty (λ/2)‖θ‖² (distinct from decoupled
+   * weight decay), or explicit gradient regularization L + (μ/4)‖∇L‖² (Barrett & Dherin 2021; μ = η
+   * recovers the implicit regularizer of GD with step η).
+   */
+  regularizer: z
+    .discriminatedUnion("kind", [
+      z.strictObject({ kind: z.literal("l2"), lambda: z.number().nonnegative() }),
+      z.strictObject({ kind: z.literal("egr"), mu: z.number().nonnegative() }),
+    ])
+    .optional(),
+  /**
+   * Label-noise SGD (Blanc et al. 2020; Damian, Ma & Lee 2021): fresh noise on the batch targets every
+   * step — Gaussian σ on regression targets, relabeling with probability p for classification. (Fixed
+   * label corruption for memorization experiments is data.labelNoise.)
+   */
+  labelNoise: z
+    .strictObject({ sigma: z.number().nonnegative().default(0), p: z.number().min(0).max(1).default(0) })
+    .optional(),
+  /** Multiply the batch size by `factor` at each milestone step (Smith, Kindermans, Ying & Le 2018). */
+  batchSchedule: z
+    .strictObject({ milestones: z.array(z.number().int().positive()).min(1), factor: z.number().min(1) })
+    .optional(),
   /** Measurements during training (the curvature issue adds kinds). */
   probes: z.array(ProbeConfigSchema).default([]),
 });

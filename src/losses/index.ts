@@ -16,3 +16,6 @@ export {
   type ChunkOptions,
   type ObjectiveSpec,
 } from "./objective.js";
+export { egrValueAndGrad } from "./egr.js";
+export { noisyTargets, LabelNoiseConfigSchema, type LabelNoiseConfig } from "./labelNoise.js";
+export { withL2 } from "./l2.js";

@@ -1,8 +1,16 @@
-import type { Array, FloatDtype, Key, Params } from "../core/index.js";
+import type { Array, FloatDtype, JsTree, Key, Params } from "../core/index.js";
 
-/** Options of a forward pass. `train` selects batch statistics in normalisation layers. */
+/** Non-trainable model state: batch-norm running statistics (a pytree of arrays). */
+export type ModelState = JsTree<Array>;
+
+/**
+ * Options of a forward pass. `train` selects batch statistics in normalisation layers (default
+ * false: running statistics from `state`, which stateful models then require).
+ */
 export interface ApplyOptions {
   readonly train?: boolean;
+  /** Running statistics for eval-mode normalisation (borrowed). */
+  readonly state?: ModelState;
 }
 
 /**
@@ -18,4 +26,11 @@ export interface Model<C = unknown> {
   apply(params: Params, x: Array, opts?: ApplyOptions): Array;
   /** Number of scalar parameters. */
   paramCount(): number;
+  /** Stateful models (batch norm) only: the initial running statistics. */
+  initState?(dtype: FloatDtype): ModelState;
+  /**
+   * Stateful models only: a train-mode forward pass with batch statistics that also returns the
+   * updated running statistics (momentum update). Consumes params, state and x.
+   */
+  applyTrain?(params: Params, state: ModelState, x: Array): [Array, ModelState];
 }

@@ -1,19 +1,33 @@
-import type { Array, JsTree, Key, Params } from "../core/index.js";
+import type { Array, JsTree, Params } from "../core/index.js";
 
 /** Optimizer state: a pytree of arrays only (so it can be jitted, checkpointed and restored). */
 export type OptState = JsTree<Array>;
 
 /**
- * Per-step inputs that are not gradients. Passed as arrays so that a jitted step never recompiles:
- * `lr` is the scheduled learning rate as a 0-d array in the parameter dtype; `step` the 0-based step
- * index as a 0-d array in the parameter dtype. `key` is for stochastic transforms; `gradFn` lets
- * wrappers like SAM evaluate the gradient at another point (added by the optimizer-zoo issue).
+ * Per-step inputs that are not gradients, all *borrowed* (use `.ref`). Passed as arrays so that a
+ * jitted step never recompiles: `lr` is the scheduled learning rate and `step` the 0-based step index,
+ * 0-d arrays in the parameter dtype.
+ *
+ * The trainer also passes the current mini-batch objective L_B so that wrappers can evaluate it
+ * elsewhere (SAM's ascent point, step-tuned SGD's second gradient, GD on √L):
+ * - `value`: L_B(params) (0-d);
+ * - `gradFn(p)`: ∇L_B(p), consuming `p`; `valueAndGradFn(p)`: [L_B(p), ∇L_B(p)];
+ * - `chunkGradFn(p, j, m)`: ∇ of the loss on the j-th of m equal contiguous chunks of the batch
+ *   (m-sharpness; m must divide `batchSize`);
+ * - `batchSize`: examples in the batch (a static number);
+ * - `key`: a jax-js PRNG key (uint32[2]) derived from (seed, "optimizer", step), for stochastic rules.
+ * Normalisation layers run in train mode in these calls, and they never update running statistics
+ * (SAM's second pass leaves BN statistics unchanged: Foret et al. 2021, §4).
  */
 export interface Extras {
   readonly lr: Array;
   readonly step: Array;
-  readonly key?: Key;
+  readonly key?: Array;
+  readonly value?: Array;
   readonly gradFn?: (params: Params) => Params;
+  readonly valueAndGradFn?: (params: Params) => [Array, Params];
+  readonly chunkGradFn?: (params: Params, chunk: number, chunks: number) => Params;
+  readonly batchSize?: number;
 }
 
 /**
@@ -26,6 +40,12 @@ export interface Extras {
 export interface GradientTransformation {
   init(params: Params): OptState;
   update(updates: Params, state: OptState, params: Params, extras: Extras): [Params, OptState];
+  /**
+   * For transforms that keep an averaged iterate (tail averaging, EMA, SWA, Gadam): that iterate,
+   * read from `state` (borrowed; returns new references), or null while no average exists yet. The
+   * trainer evaluates it beside the raw iterate (metrics `avg/...`).
+   */
+  averaged?(state: OptState): Params | null;
 }
 
 /** A schedule maps a 0-based step index to a learning rate (host-side, plain numbers). */

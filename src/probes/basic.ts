@@ -6,6 +6,7 @@ import { fullBatchValueAndGrad } from "../losses/index.js";
 import { takeRows } from "../data/index.js";
 import type { Probe, ProbeContext } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
+import { hessianProbe } from "./hessian.js";
 
 /** The training subset a measurement's objective uses ("full", "batch" or "subset:N"). */
 export function objectiveIndices(objective: string, ctx: ProbeContext): Int32Array | null {
@@ -61,6 +62,8 @@ export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
         return gradNormProbe(c);
       case "weightNorm":
         return weightNormProbe(c);
+      case "hessian":
+        return hessianProbe(c);
     }
   });
 }

@@ -7,6 +7,7 @@ import type { FloatDtype, Key, Params } from "../core/index.js";
 import type { DataSplit } from "../data/types.js";
 import type { Loss } from "../losses/types.js";
 import type { Model } from "../models/types.js";
+import type { OptState } from "../optim/types.js";
 
 /** What a probe may look at. `params` and `init` are borrowed: never consume them, `keep()` them. */
 export interface ProbeContext {
@@ -27,6 +28,11 @@ export interface ProbeContext {
   readonly key: Key;
   /** The run's root key (`Key.fromSeed(seed)`), for step-independent choices like a fixed subset. */
   readonly rootKey: Key;
+  /** Optimizer state (borrowed) and the optimizer's config, e.g. for preconditioned sharpness. */
+  readonly optState: OptState;
+  readonly optimizer: { readonly kind: string; readonly [option: string]: unknown };
+  /** Stores a JSON artifact (e.g. a spectral density) for this step. */
+  artifact(name: string, value: unknown): void;
 }
 
 /** A measurement during training (DESIGN.md, `Probe`). */

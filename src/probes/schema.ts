@@ -22,6 +22,27 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
     kind: z.literal("weightNorm"),
     every: z.number().int().positive().default(10),
   }),
+  z.strictObject({
+    kind: z.literal("hessian"),
+    every: z.number().int().positive().default(20),
+    /** Largest eigenvalues tracked (hessian/lambdaMax, hessian/lambda2, ...). */
+    topK: z.number().int().positive().default(1),
+    /** Smallest eigenvalues tracked (hessian/lambdaMin, ...); 0 = none. */
+    bottomK: z.number().int().nonnegative().default(0),
+    /** Relative Ritz residual tolerance of Lanczos. */
+    tol: z.number().positive().lt(1).default(1e-4),
+    maxIter: z.number().int().positive().default(200),
+    objective: ObjectiveConfigSchema.default("full"),
+    /** Start Lanczos from the previous measurement's eigenvectors. */
+    warmStart: z.boolean().default(true),
+    /** Hutchinson probes for hessian/trace (0 = no trace). */
+    traceProbes: z.number().int().nonnegative().default(0),
+    /** SLQ spectral density stored as the artifact "hessian/density". */
+    density: z
+      .strictObject({ probes: z.number().int().positive().default(1), steps: z.number().int().positive().default(60) })
+      .optional(),
+    chunkSize: z.number().int().positive().default(1000),
+  }),
 ]);
 
 export type ProbeConfig = z.output<typeof ProbeConfigSchema>;

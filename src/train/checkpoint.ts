@@ -6,19 +6,24 @@
 import { keep, release, treeFromHost, treeSpec, treeToHost, type Params, type TreeSpec } from "../core/index.js";
 import { loadCheckpoint, saveCheckpoint, type RunStore } from "../store/index.js";
 import { UserError } from "../core/errors.js";
-import type { GradientTransformation, OptState } from "../optim/types.js";
+import type { ModelState } from "../models/types.js";
+import type { GradientTransformation } from "../optim/types.js";
+import type { TrainState } from "./engine.js";
 
-/** Writes the state at `step` (borrows `params` and `state`). */
+/** Writes the state at `step` with the run's resolved spec (borrows `params` and `state`). */
 export async function writeTrainCheckpoint(
   store: RunStore,
   runId: string,
   step: number,
-  params: Params,
-  state: OptState,
+  live: TrainState,
+  spec: unknown,
 ): Promise<void> {
-  const p = await treeToHost(keep(params));
-  const s = await treeToHost(keep(state));
-  saveCheckpoint(store, runId, step, { meta: { step, format: "sgdlab-train/1" }, arrays: { params: p, optState: s } });
+  const p = await treeToHost(keep(live.params));
+  const s = await treeToHost(keep(live.opt));
+  const m = await treeToHost(keep(live.model));
+  // the checkpoint carries its full resolved spec, so a file alone is enough to analyse it
+  const meta = { format: "sgdlab-train/1", step, runId, spec };
+  saveCheckpoint(store, runId, step, { meta, arrays: { params: p, optState: s, modelState: m } });
 }
 
 /**
@@ -30,7 +35,8 @@ export function readTrainCheckpoint(
   runId: string,
   template: Params,
   opt: GradientTransformation,
-): { step: number; params: Params; state: OptState } | null {
+  modelState: ModelState,
+): { step: number; state: TrainState } | null {
   if (!store.latestCheckpoint(runId)) return null;
   const { meta, arrays } = loadCheckpoint(store, runId);
   const step = (meta as { step?: unknown }).step;
@@ -38,10 +44,22 @@ export function readTrainCheckpoint(
   const st = opt.init(keep(template));
   const sSpec: TreeSpec = treeSpec(st);
   release(st);
+  const mSpec: TreeSpec = treeSpec(modelState);
   const p = arrays.params?.data;
   const s = arrays.optState?.data;
-  if (typeof step !== "number" || !p || !s || p.length !== pSpec.size || s.length !== sSpec.size) {
+  const m = arrays.modelState?.data ?? new Float64Array(0);
+  if (
+    typeof step !== "number" ||
+    !p ||
+    !s ||
+    p.length !== pSpec.size ||
+    s.length !== sSpec.size ||
+    m.length !== mSpec.size
+  ) {
+    release(modelState);
     throw new UserError(`checkpoint of run ${runId} does not match its spec (model or optimizer changed?)`, 1);
   }
-  return { step, params: treeFromHost(pSpec, p), state: treeFromHost(sSpec, s) };
+  const model = treeFromHost(mSpec, m);
+  release(modelState);
+  return { step, state: { params: treeFromHost(pSpec, p), opt: treeFromHost(sSpec, s), model } };
 }

@@ -3,20 +3,21 @@
  * probes, divergence handling, atomic checkpoints and resume. A thin API the CLI calls
  * (`runExperiment`, `resumeExperiment`); progress goes to an injected `TrainReporter`.
  */
-import { deriveKey, Key, keep, release, settle, toScalar, type Params } from "../core/index.js";
+import { deriveKey, Key, keep, release, settle, toScalar, UserError, type Params } from "../core/index.js";
+import type { ModelState } from "../models/types.js";
 import { initRuntime } from "../core/runtime.js";
-import { loadData, makeBatchPlan } from "../data/index.js";
+import { growingBatches, loadData, makeBatchPlan } from "../data/index.js";
 import type { DataSplit } from "../data/types.js";
 import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
 import { createLoss } from "../losses/index.js";
 import { createModel } from "../models/index.js";
 import { createOptimizer, createSchedule } from "../optim/index.js";
-import type { OptState } from "../optim/types.js";
 import { createProbes, probeDue, type Probe } from "../probes/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { readTrainCheckpoint, writeTrainCheckpoint } from "./checkpoint.js";
-import { StepEngine } from "./engine.js";
+import { StepEngine, type TrainState } from "./engine.js";
+import { noisyTargets } from "../losses/labelNoise.js";
 
 /** Final status of a run. */
 export type RunStatus = "completed" | "diverged" | "interrupted" | "failed";
@@ -68,15 +69,10 @@ export async function resumeExperiment(runIdOrPrefix: string, opts: TrainOptions
   return train(run.id, spec, true, opts);
 }
 
-interface Live {
-  params: Params;
-  state: OptState;
-}
-
 async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts: TrainOptions): Promise<TrainResult> {
   const { store, reporter = {} } = opts;
   let engine: StepEngine | null = null;
-  let live: Live | null = null;
+  let live: TrainState | null = null;
   let initParams: Params | null = null;
   const probes: Probe[] = [];
   let step = 0;
@@ -95,23 +91,29 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     const opt = createOptimizer(spec.optimizer);
     const schedule = createSchedule(spec.schedule, spec.optimizer.lr, spec.steps);
     const root = Key.fromSeed(spec.seed);
-    const plan = makeBatchPlan(data.train.n, spec.batchSize, spec.replacement, root.fold("batches"));
+    if (spec.batchSchedule && spec.batchSize === "full") {
+      throw new UserError("batchSchedule needs a numeric batchSize (the size before the first milestone)");
+    }
+    const plan = spec.batchSchedule
+      ? growingBatches(data.train.n, { base: spec.batchSize as number, ...spec.batchSchedule }, root.fold("batches"))
+      : makeBatchPlan(data.train.n, spec.batchSize, spec.replacement, root.fold("batches"));
     engine = new StepEngine(model, loss, opt, {
       dtype: spec.dtype,
       chunkSize: spec.chunkSize,
       classification: task === "classification",
+      regularizer: spec.regularizer,
     });
     probes.push(...createProbes(spec.probes));
 
     initParams = model.init(root.fold("init"), spec.dtype);
-    const restored = resume ? readTrainCheckpoint(store, runId, initParams, opt) : null;
+    const restored = resume ? readTrainCheckpoint(store, runId, initParams, opt, engine.initModelState()) : null;
     if (restored) {
-      live = { params: restored.params, state: restored.state };
+      live = restored.state;
       step = restored.step;
       store.logEvent(runId, { step, kind: "resume", message: `resumed from step ${step}` });
     } else {
       const params = keep(initParams);
-      live = { params, state: opt.init(keep(params)) };
+      live = { params, opt: opt.init(keep(params)), model: engine.initModelState() };
       store.logEvent(runId, { step: 0, kind: "start", message: `${model.paramCount()} parameters` });
     }
     reporter.start?.({ runId, name: spec.name, paramCount: model.paramCount(), startStep: step, steps: spec.steps });
@@ -122,15 +124,31 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
       store.heartbeat(runId);
     };
     const evaluate = async (at: number) => {
-      const tr = await engine!.evaluate(live!.params, data.train);
-      const te = await engine!.evaluate(live!.params, data.test);
-      const m: Record<string, number> = { "train/loss": tr.loss, "test/loss": te.loss, "gap/loss": te.loss - tr.loss };
-      if (task === "classification") {
+      const m: Record<string, number> = {};
+      const measure = async (params: Params, ms: ModelState, prefix: string) => {
+        const tr = await engine!.evaluate(params, ms, data.train);
+        const te = await engine!.evaluate(params, ms, data.test);
         Object.assign(m, {
-          "train/accuracy": tr.accuracy,
-          "test/accuracy": te.accuracy,
-          "gap/accuracy": tr.accuracy - te.accuracy,
+          [`${prefix}train/loss`]: tr.loss,
+          [`${prefix}test/loss`]: te.loss,
+          [`${prefix}gap/loss`]: te.loss - tr.loss,
         });
+        if (task === "classification") {
+          Object.assign(m, {
+            [`${prefix}train/accuracy`]: tr.accuracy,
+            [`${prefix}test/accuracy`]: te.accuracy,
+            [`${prefix}gap/accuracy`]: tr.accuracy - te.accuracy,
+          });
+        }
+      };
+      await measure(live!.params, live!.model, "");
+      // an averaged iterate (tail/EMA/SWA/Gadam) is evaluated beside the raw one, with batch-norm
+      // statistics recomputed for it
+      const avg = opt.averaged?.(live!.opt) ?? null;
+      if (avg) {
+        const ms = engine!.stateful ? engine!.recalibrate(avg, data.train) : [];
+        await measure(avg, ms, "avg/");
+        release([avg, ms]);
       }
       for (const [key, value] of Object.entries(m)) buffer.push({ step: at, key, value });
       reporter.eval?.({ step: at, metrics: m });
@@ -146,7 +164,8 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     let lastYield = t0;
     while (step < spec.steps) {
       if (step % spec.evalEvery === 0) lastEval = await evaluate(step);
-      const indices = plan.indicesAt(step);
+      const indices = plan.kind === "full" ? null : plan.indicesAt(step);
+      const batchSize = indices === null ? data.train.n : indices.length;
       const lr = schedule(step);
       for (const probe of probes) {
         if (!probeDue(probe, step)) continue;
@@ -163,14 +182,32 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
           chunkSize: spec.chunkSize,
           key: deriveKey(spec.seed, `probe/${probe.name}`, step),
           rootKey: root,
+          optState: live.opt,
+          optimizer: spec.optimizer,
+          artifact: (name, value) => store.putArtifact(runId, name, step, value),
         });
         for (const [key, value] of Object.entries(values)) buffer.push({ step, key, value });
       }
-      const [value, params, state] = engine.step(live.params, live.state, data.train, indices, lr, step);
-      live = { params, state };
+      const key = deriveKey(spec.seed, "optimizer", step).toArray();
+      let value;
+      if (spec.labelNoise) {
+        // label-noise SGD: fresh noise on this step's targets, from (seed, "labelNoise", step)
+        const noisy = noisyTargets(data.train, indices, spec.labelNoise, deriveKey(spec.seed, "labelNoise", step));
+        [value, live] = engine.step(live, noisy, null, lr, step, key, true);
+      } else {
+        [value, live] = engine.step(live, data.train, indices, lr, step, key);
+      }
+      const params = live.params;
+      const state = live.opt;
       const batchLoss = await toScalar(value);
       await settle([params, state]);
-      buffer.push({ step, key: "train/batchLoss", value: batchLoss }, { step, key: "optim/lr", value: lr });
+      buffer.push(
+        { step, key: "train/batchLoss", value: batchLoss },
+        { step, key: "optim/lr", value: lr },
+        { step, key: "optim/batchSize", value: batchSize },
+        // SGD noise scale g = εN/(B(1−m)) (Smith & Le 2018; m the heavy-ball momentum, 0 otherwise)
+        { step, key: "optim/noiseScale", value: (lr * data.train.n) / (batchSize * (1 - momentumOf(spec.optimizer))) },
+      );
       step++;
       stepsThisCall++;
       const now = performance.now();
@@ -189,7 +226,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
       }
       if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) {
         flush();
-        await writeTrainCheckpoint(store, runId, step, live.params, live.state);
+        await writeTrainCheckpoint(store, runId, step, live, spec);
       }
       if (now - lastYield > 25) {
         // Wasm work completes in microtasks only: yield to the event loop so signals (Ctrl-C) and
@@ -212,7 +249,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     }
     buffer.push({ step, key: "time/stepsPerSec", value: stepsThisCall / Math.max(elapsed, 1e-9) });
     flush();
-    if (status !== "diverged") await writeTrainCheckpoint(store, runId, step, live.params, live.state);
+    if (status !== "diverged") await writeTrainCheckpoint(store, runId, step, live, spec);
     const summary = { step, ...lastEval, stepsPerSec: stepsThisCall / Math.max(elapsed, 1e-9) };
     if (status === "interrupted") store.finishRun(runId, "interrupted", { summary });
     else store.finishRun(runId, status, { summary });
@@ -222,11 +259,15 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     store.finishRun(runId, "failed", { error: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
-    if (live) release([live.params, live.state]);
+    if (live) release([live.params, live.opt, live.model]);
     release(initParams);
     for (const p of probes) p.dispose?.();
     engine?.dispose();
   }
+}
+
+function momentumOf(opt: { kind: string; momentum?: unknown }): number {
+  return opt.kind === "sgd" && typeof opt.momentum === "number" ? opt.momentum : 0;
 }
 
 function describe(data: DataSplit, which: "train" | "test") {

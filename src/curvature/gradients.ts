@@ -1,0 +1,184 @@
+/**
+ * Gradient statistics of a curvature objective: the full-batch gradient norm, the per-example
+ * gradient covariance trace and the gradient noise scale (exactly, and by the two-batch-size estimator).
+ */
+import {
+  check,
+  grad,
+  keep,
+  release,
+  toScalar,
+  treeFromHost,
+  treeNormSq,
+  treeSub,
+  type Array as JaxArray,
+  type Key,
+  type Params,
+} from "../core/index.js";
+import { curvatureObjective, type CurvatureObjective } from "./objective.js";
+
+/**
+ * ‖∇L(θ)‖² of the objective, the implicit gradient regularizer of gradient descent with step h
+ * (Barrett & Dherin 2021, "Implicit gradient regularization", ICLR: GD follows the modified loss
+ * L̃ = L + (h/4)‖∇L‖² to O(h²)).
+ */
+export async function gradientNormSq(obj: CurvatureObjective): Promise<number> {
+  const g = await obj.gradient();
+  let s = 0;
+  for (const x of g) s += x * x;
+  return s;
+}
+
+/** Per-example gradient statistics (`gradientNoise`). */
+export interface GradientNoise {
+  /** Number of examples n. */
+  n: number;
+  /** ‖G‖² with G = (1/n) Σᵢ gᵢ the mean per-example gradient. */
+  gradNormSq: number;
+  /** tr Σ = (1/n) Σᵢ ‖gᵢ − G‖², Σ the per-example gradient covariance. */
+  traceCov: number;
+  /** B_simple = tr Σ / ‖G‖². */
+  noiseScale: number;
+}
+
+/** The mean per-example gradient G: ∇L for per-example-mean losses, ∇L/n for summed ones. */
+async function meanGradient(obj: CurvatureObjective): Promise<Float64Array> {
+  const g = await obj.gradient();
+  if (!obj.loss.perExampleMean) for (let i = 0; i < g.length; i++) g[i] /= obj.dataset.n;
+  return g;
+}
+
+/**
+ * The per-example gradient covariance trace and the simple gradient noise scale of the objective's
+ * examples (McCandlish, Kaplan, Amodei & OpenAI Dota Team 2018, "An empirical model of large-batch
+ * training", eq. 2.8): B_simple = tr Σ / ‖G‖², with gᵢ = ∇ℓᵢ the gradient of the loss on example i
+ * alone, G = (1/n) Σᵢ gᵢ and tr Σ = (1/n) Σᵢ ‖gᵢ − G‖² (the population covariance of the n examples).
+ *
+ * G comes from the chunked objective gradient (∇L, or ∇L/n for summed losses) and stays on the device;
+ * then each example's gradient is taken alone (a batch of one, n backward passes, no vmap: jax-js's
+ * vmap over matmul is slow) and ‖gᵢ − G‖² is read to the host in groups of `groupSize` examples,
+ * which bounds the pending work; sums are in float64 on the host. The two-pass form avoids the
+ * cancellation of (1/n)Σ‖gᵢ‖² − ‖G‖² when the noise is small.
+ *
+ * @param opts.groupSize examples per host read, default 16.
+ */
+export async function gradientNoise(
+  obj: CurvatureObjective,
+  opts: { groupSize?: number } = {},
+): Promise<GradientNoise> {
+  const groupSize = opts.groupSize ?? 16;
+  check(Number.isInteger(groupSize) && groupSize > 0, `gradientNoise: groupSize must be a positive integer`);
+  const gMean = await meanGradient(obj);
+  let gradNormSq = 0;
+  for (const x of gMean) gradNormSq += x * x;
+  const gTree = treeFromHost(obj.spec, gMean) as Params;
+  let sum = 0;
+  try {
+    let pending: Promise<number>[] = [];
+    const flush = async () => {
+      for (const v of await Promise.all(pending)) sum += v;
+      pending = [];
+    };
+    for (const c of obj.chunks) {
+      for (let j = 0; j < c.n; j++) {
+        const f = (p: Params): JaxArray =>
+          obj.loss(obj.model.apply(p, c.x.ref.slice([j, j + 1])), c.y.ref.slice([j, j + 1]));
+        const gi = grad(f)(keep(obj.params)) as Params;
+        pending.push(toScalar(treeNormSq(treeSub(gi, keep(gTree)))));
+        if (pending.length >= groupSize) await flush();
+      }
+    }
+    await flush();
+  } finally {
+    release(gTree);
+  }
+  const n = obj.dataset.n;
+  const traceCov = sum / n;
+  return { n, gradNormSq, traceCov, noiseScale: traceCov / gradNormSq };
+}
+
+/** Noise-scale quantities recovered from two batch sizes (`noiseScaleFromTwoBatches`). */
+export interface TwoBatchEstimate {
+  /** Estimate of ‖G‖². */
+  gradNormSq: number;
+  /** Estimate of tr Σ. */
+  traceCov: number;
+  /** tr Σ / ‖G‖² from the two estimates (not unbiased: a ratio of unbiased estimates). */
+  noiseScale: number;
+}
+
+/**
+ * The two-batch-size estimator of McCandlish et al. 2018 (Appendix A.1): with E‖G_B‖² = ‖G‖² + tr Σ/B
+ * for mean gradients G_B of B examples drawn independently,
+ *
+ *   ‖G‖² ≈ (B‖G_B‖² − b‖G_b‖²)/(B − b),  tr Σ ≈ (‖G_b‖² − ‖G_B‖²)/(1/b − 1/B),
+ *
+ * for batch sizes b < B and (averages of) the squared norms at each. Pure numbers.
+ */
+export function noiseScaleFromTwoBatches(
+  bSmall: number,
+  bBig: number,
+  normSqSmall: number,
+  normSqBig: number,
+): TwoBatchEstimate {
+  check(bSmall > 0 && bBig > bSmall, `two-batch estimator: need 0 < b < B, got b = ${bSmall}, B = ${bBig}`);
+  const gradNormSq = (bBig * normSqBig - bSmall * normSqSmall) / (bBig - bSmall);
+  const traceCov = (normSqSmall - normSqBig) / (1 / bSmall - 1 / bBig);
+  return { gradNormSq, traceCov, noiseScale: traceCov / gradNormSq };
+}
+
+/** Options of `twoBatchNoiseScale`. */
+export interface TwoBatchOptions {
+  /** Small batch size b ≥ 1. */
+  small: number;
+  /** Large batch size B > b. */
+  big: number;
+  /** Batches drawn at each size, whose squared norms are averaged (default 8). */
+  draws?: number;
+  key: Key;
+}
+
+/**
+ * The two-batch-size noise-scale estimate (`noiseScaleFromTwoBatches`) measured on the objective's
+ * examples: `draws` batches of b and of B examples drawn uniformly *with replacement* (independent
+ * draws, as the estimator assumes) from `key.fold("small"|"big").fold(d)`, each batch's mean gradient
+ * G_b (∇L_b, or ∇L_b/b for summed losses) from a batch objective in the objective's chunk size, and
+ * ‖G_b‖², ‖G_B‖² averaged over the draws. Also returns those averages.
+ *
+ * @param opts.draws default 8.
+ */
+export async function twoBatchNoiseScale(
+  obj: CurvatureObjective,
+  opts: TwoBatchOptions,
+): Promise<TwoBatchEstimate & { normSqSmall: number; normSqBig: number; draws: number }> {
+  const draws = opts.draws ?? 8;
+  check(Number.isInteger(draws) && draws > 0, `twoBatchNoiseScale: draws must be a positive integer`);
+  check(
+    Number.isInteger(opts.small) && Number.isInteger(opts.big) && opts.small >= 1 && opts.big > opts.small,
+    `twoBatchNoiseScale: need integer batch sizes 1 ≤ small < big, got ${opts.small}, ${opts.big}`,
+  );
+  const n = obj.dataset.n;
+  const meanNormSq = async (size: number, which: "small" | "big"): Promise<number> => {
+    let total = 0;
+    for (let d = 0; d < draws; d++) {
+      const rng = opts.key.fold(which).fold(d).rng();
+      const indices = Int32Array.from({ length: size }, () => rng.int(n));
+      const sub = curvatureObjective(obj.model, keep(obj.params), obj.dataset, obj.loss, "batch", {
+        indices,
+        chunkSize: obj.description.chunkSize,
+      });
+      try {
+        const g = await meanGradient(sub);
+        let s = 0;
+        for (const x of g) s += x * x;
+        total += s;
+      } finally {
+        sub.dispose();
+      }
+    }
+    return total / draws;
+  };
+  const normSqSmall = await meanNormSq(opts.small, "small");
+  const normSqBig = await meanNormSq(opts.big, "big");
+  return { ...noiseScaleFromTwoBatches(opts.small, opts.big, normSqSmall, normSqBig), normSqSmall, normSqBig, draws };
+}

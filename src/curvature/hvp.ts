@@ -1,0 +1,148 @@
+/**
+ * Exact Hessian-vector products of a curvature objective by forward-over-reverse differentiation,
+ * and the chunk-summing machinery shared with the GGN operator (ggn.ts).
+ */
+import { check, grad, jvp, keep, linearize, release, treeFromHost, treeToHost, type Params } from "../core/index.js";
+import type { CurvatureObjective, ObjectiveChunk } from "./objective.js";
+import type { LinearOperator } from "./operator.js";
+
+/** An operator that holds device state (linearizations); `dispose()` releases it. */
+export interface DisposableOperator extends LinearOperator {
+  dispose(): void;
+}
+
+/**
+ * How a chunk's product is computed.
+ *
+ * - "linearize": `linearize` once per chunk when the operator is first used (one forward and backward
+ *   pass, residuals kept on the device), then one application of the linear function per vector;
+ * - "jvp": a fresh `jvp` per vector (no memory held between products);
+ * - "auto": "linearize" for the leading chunks covering at most `maxLinearizedExamples` examples,
+ *   "jvp" for the rest.
+ *
+ * Both give the same numbers (bit-identical in bench/hvp.ts); only time and memory differ. Measured
+ * there (MLP 784-256-256-10, tanh, CE, B = 1000, float32, 1 thread): a fresh jvp 360 ms per product,
+ * a linearized application 178 ms (≈ 0.5×) after a one-off ≈ 0.3 s linearization holding ≈ 55 MB of
+ * residuals per 1000-example chunk; jit(jvp(grad)) 1490 ms (+275 MB at compilation); vmap of
+ * jvp(grad) over 4 vectors 3600 ms per vector.
+ *
+ * jax-js 0.1.25 leak: under nested differentiation its JVP rule for `reciprocal` never releases its
+ * operand, so every jvp(grad) through a log, a division by a traced value or a reduce-max (CE has all
+ * three) leaks device memory: ≈ 200 KB per product for the chunk above. A linearization leaks that
+ * once; its applications leak nothing. Hence "auto" linearizes as much as memory allows (canary and
+ * repro in hvp.test.ts; the one-line upstream fix is `reciprocal(x)` for `reciprocal(x.ref)`).
+ */
+export type ProductMode = "auto" | "linearize" | "jvp";
+
+/** Options shared by `hessianOperator` and `ggnOperator`. */
+export interface ProductOptions {
+  /** Default "auto". */
+  readonly mode?: ProductMode;
+  /** Examples whose linearizations "auto" may keep (default 8192: ≈ 450 MB for the MLP above). */
+  readonly maxLinearizedExamples?: number;
+}
+
+/** Options of `hessianOperator`. */
+export type HessianOperatorOptions = ProductOptions;
+
+/** A chunk's product prepared once per point: `apply` consumes its tangent tree. */
+export interface PreparedProduct {
+  apply(v: Params): Params;
+  dispose(): void;
+}
+
+/** How one chunk's operator product is computed (see `chunkedOperator`). */
+export interface ChunkProduct {
+  /** Prepares the chunk's product at the objective's parameters (e.g. by `linearize`). */
+  prepare(c: ObjectiveChunk): PreparedProduct;
+  /** One product A_c v from scratch; consumes `v`. */
+  direct(c: ObjectiveChunk, v: Params): Params;
+}
+
+/**
+ * The operator v ↦ Σ_c w_c A_c v over the objective's chunks, with A_c given by `product`: each host
+ * vector is uploaded once as a parameter tree in the parameters' dtype, each chunk's product is read
+ * back to the host and accumulated in float64 (so at most one chunk's graph is alive per call).
+ * Which chunks are prepared once and which are computed per vector follows `opts.mode`. The operator
+ * borrows `obj` (dispose the operator before the objective).
+ */
+export function chunkedOperator(
+  obj: CurvatureObjective,
+  product: ChunkProduct,
+  opts: ProductOptions = {},
+): DisposableOperator {
+  const mode = opts.mode ?? "auto";
+  const maxLin = opts.maxLinearizedExamples ?? 8192;
+  check(["auto", "linearize", "jvp"].includes(mode), `operator: mode must be auto, linearize or jvp, got "${mode}"`);
+  check(maxLin >= 0, `operator: maxLinearizedExamples must be ≥ 0, got ${maxLin}`);
+  const chunks = obj.chunks;
+  let covered = 0;
+  const linearized = chunks.map((c) => {
+    covered += c.n;
+    return mode === "linearize" || (mode === "auto" && covered <= maxLin);
+  });
+  let prepared: (PreparedProduct | undefined)[] = chunks.map(() => undefined);
+  let disposed = false;
+  return {
+    dim: obj.dim,
+    async matvec(v: Float64Array): Promise<Float64Array> {
+      if (disposed) throw new Error("operator used after dispose()");
+      if (v.length !== obj.dim) throw new RangeError(`matvec: vector has ${v.length} entries, expected ${obj.dim}`);
+      const out = new Float64Array(obj.dim);
+      const vt = treeFromHost(obj.spec, v);
+      try {
+        for (let i = 0; i < chunks.length; i++) {
+          const c = chunks[i];
+          let hv: Params;
+          if (linearized[i]) {
+            // Synchronous check-and-set: concurrent matvecs never prepare a chunk twice.
+            const p = (prepared[i] ??= product.prepare(c));
+            hv = p.apply(keep(vt));
+          } else {
+            hv = product.direct(c, keep(vt));
+          }
+          const h = await treeToHost(hv);
+          const w = c.weight;
+          for (let j = 0; j < h.length; j++) out[j] += w * h[j];
+        }
+      } finally {
+        release(vt);
+      }
+      return out;
+    },
+    dispose() {
+      disposed = true;
+      for (const p of prepared) p?.dispose();
+      prepared = [];
+    },
+  };
+}
+
+/**
+ * The exact Hessian H = ∇²L(θ) = Σ_c w_c ∇²L_c(θ) of a curvature objective as an operator, by
+ * forward-over-reverse differentiation (Pearlmutter 1994, "Fast exact multiplication by the Hessian";
+ * H_c v = ∂/∂ε ∇L_c(θ + εv)|₀ = `jvp(grad(L_c), [θ], [v])`), or its `linearize`d form (see
+ * `ProductMode`). Never reverse-over-reverse (wrong numbers on jax-js 0.1.25 Wasm float32) and never
+ * jitted (4× slower and +275 MB in bench/hvp.ts). Host vectors are float64; the products run in the
+ * parameters' dtype.
+ *
+ * @param opts.mode default "auto". @param opts.maxLinearizedExamples default 8192.
+ */
+export function hessianOperator(obj: CurvatureObjective, opts: HessianOperatorOptions = {}): DisposableOperator {
+  const product: ChunkProduct = {
+    prepare(c) {
+      const [g, lin] = linearize(grad(obj.chunkLoss(c)), [keep(obj.params)]) as unknown as [
+        Params,
+        ((v: Params) => Params) & { dispose(): void },
+      ];
+      release(g);
+      return { apply: (v) => lin(v), dispose: () => lin.dispose() };
+    },
+    direct(c, v) {
+      const [g, hv] = jvp(grad(obj.chunkLoss(c)), [keep(obj.params)], [v]) as unknown as [Params, Params];
+      release(g);
+      return hv;
+    },
+  };
+  return chunkedOperator(obj, product, opts);
+}

@@ -1,0 +1,26 @@
+/**
+ * An L2 penalty added to the objective (as opposed to decoupled weight decay in the optimizer).
+ */
+import { check, keep, lit, treeNormSq, type Array, type Params } from "../core/index.js";
+
+/**
+ * The objective with an L2 penalty: `L_λ(θ, …) = L(θ, …) + (λ/2)‖θ‖²` over every parameter leaf, so
+ * `∇L_λ = ∇L + λθ`. Under plain SGD this equals coupled weight decay; under adaptive methods it
+ * differs from decoupled decay (Loshchilov & Hutter, "Decoupled weight decay regularization",
+ * ICLR 2019, §2), which is why it lives with the losses: it changes the objective that curvature
+ * probes and EGR differentiate. λ enters as a `lit` constant (exact under `jit`).
+ *
+ * @param loss θ, … ↦ L(θ, …), a 0-d array; consumes its arguments. @param lambda λ ≥ 0.
+ * @returns a function with `loss`'s signature, consuming its arguments likewise.
+ */
+export function withL2<A extends unknown[]>(
+  loss: (params: Params, ...rest: A) => Array,
+  lambda: number,
+): (params: Params, ...rest: A) => Array {
+  check(Number.isFinite(lambda) && lambda >= 0, `withL2: lambda must be a finite number ≥ 0, got ${lambda}`);
+  return (params: Params, ...rest: A): Array => {
+    const sq = treeNormSq(keep(params));
+    const value = loss(params, ...rest);
+    return value.add(sq.mul(lit(lambda / 2, value)));
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Sharpness tracking during training: the top (and bottom) Hessian eigenvalues of the training
+ * objective by Lanczos, warm-started from the previous measurement's eigenvectors, compared with the
+ * optimizer's stability threshold (edge of stability: Cohen, Kaur, Li, Kolter & Talwalkar, ICLR 2021,
+ * λmax rises to ≈ 2/η under full-batch GD), plus optional Hutchinson trace and SLQ density.
+ *
+ * Metrics: hessian/lambdaMax, hessian/lambda2..k, hessian/lambdaMin (and lambdaMin2..), hessian/residual
+ * (largest relative Ritz residual), hessian/hvps (products used), hessian/threshold and
+ * hessian/eosRatio = λmax / threshold (= λmax·η/2 for plain GD), hessian/trace and
+ * hessian/traceStderr. Artifact hessian/density: {nodes, weights, grid, density, sigma}.
+ */
+import { keep } from "../core/index.js";
+import { analyzeHessian } from "../curvature/analyze.js";
+import { lanczos } from "../curvature/lanczos.js";
+import { curvatureObjective } from "../curvature/objective.js";
+import { CountingOperator } from "../curvature/operator.js";
+import { stabilityThreshold, thresholdRuleFor } from "../curvature/thresholds.js";
+import { hutchinson } from "../curvature/trace.js";
+import type { Probe } from "./probe.js";
+import type { ProbeConfig } from "./schema.js";
+
+type HessianProbeConfig = Extract<ProbeConfig, { kind: "hessian" }>;
+
+/** The sharpness probe; keeps the last eigenvectors for warm starts. */
+export function hessianProbe(cfg: HessianProbeConfig): Probe {
+  let previous: Float64Array[] | null = null;
+  return {
+    name: "hessian",
+    every: cfg.every,
+    async measure(ctx) {
+      const objective = cfg.objective.startsWith("subset:") || cfg.objective === "full" ? cfg.objective : "batch";
+      const obj = curvatureObjective(
+        ctx.model,
+        keep(ctx.params),
+        ctx.data.train,
+        ctx.loss,
+        objective === "batch" && ctx.batchIndices === null ? "full" : (objective as "full"),
+        {
+          chunkSize: cfg.chunkSize,
+          key: ctx.rootKey.fold("objective/subset"),
+          indices: ctx.batchIndices ?? undefined,
+        },
+      );
+      const hess = obj.hessian();
+      const op = new CountingOperator(hess);
+      try {
+        const out: Record<string, number> = {};
+        const which = cfg.bottomK > 0 ? "both" : "largest";
+        const k = Math.min(Math.max(cfg.topK, cfg.bottomK), op.dim);
+        const r = await lanczos(op, {
+          k,
+          which,
+          tol: cfg.tol,
+          maxIter: cfg.maxIter,
+          key: ctx.key,
+          start: cfg.warmStart && previous ? previous : undefined,
+        });
+        const top = r.values.slice(0, Math.min(cfg.topK, k));
+        top.forEach((v, i) => (out[i === 0 ? "hessian/lambdaMax" : `hessian/lambda${i + 1}`] = v));
+        if (which === "both") {
+          r.values
+            .slice(k, k + cfg.bottomK)
+            .forEach((v, i) => (out[i === 0 ? "hessian/lambdaMin" : `hessian/lambdaMin${i + 1}`] = v));
+        }
+        out["hessian/residual"] = Math.max(
+          ...r.residuals.map((res, i) => res / Math.max(Math.abs(r.values[i]), 1e-30)),
+        );
+        previous = r.vectors
+          .slice(0, Math.min(cfg.topK, k))
+          .concat(which === "both" ? r.vectors.slice(k, k + cfg.bottomK) : []);
+        const rule = thresholdRuleFor(ctx.optimizer as { kind: string });
+        if (rule && ctx.lr > 0) {
+          const threshold = stabilityThreshold(rule, ctx.lr);
+          out["hessian/threshold"] = threshold;
+          out["hessian/eosRatio"] = top[0] / threshold;
+        }
+        if (cfg.traceProbes > 0) {
+          const h = await hutchinson(op, { samples: cfg.traceProbes, key: ctx.key.fold("trace") });
+          out["hessian/trace"] = h.estimate;
+          out["hessian/traceStderr"] = h.stdError;
+        }
+        if (cfg.density) {
+          const rep = await analyzeHessian(obj, {
+            top: 0,
+            bottom: 0,
+            tol: cfg.tol,
+            trace: "none",
+            density: { probes: cfg.density.probes, steps: cfg.density.steps },
+            key: ctx.key.fold("density"),
+          });
+          ctx.artifact("hessian/density", { ...rep.density, objective: obj.description });
+          out["hessian/densityHvps"] = rep.hvps;
+        }
+        out["hessian/hvps"] = op.count;
+        return out;
+      } finally {
+        hess.dispose();
+        obj.dispose();
+      }
+    },
+  };
+}
