@@ -3,6 +3,14 @@ import { describe, it } from "node:test";
 import { hessianCommand } from "../src/cli/hessian.js";
 import { runExperiment } from "../src/train/trainer.js";
 import { smallExperiment, tempStore } from "./helpers.js";
+import { Key, keep, release, treeFromHost, treeSpec } from "../src/core/index.js";
+import { initRuntime } from "../src/core/runtime.js";
+import { adamPreconditioner, curvatureObjective, symmetricEigen } from "../src/curvature/index.js";
+import { loadData } from "../src/data/index.js";
+import { createLoss } from "../src/losses/index.js";
+import { createModel } from "../src/models/index.js";
+import { createOptimizer } from "../src/optim/index.js";
+import { loadCheckpoint } from "../src/store/index.js";
 
 // A small edge-of-stability setting: full-batch GD, tanh MLP, MSE.
 const eos = (probe: Record<string, unknown>, extra: string[] = []) =>
@@ -83,6 +91,64 @@ describe("hessian probe", () => {
     for (let i = 1; i < dens.grid.length; i++)
       mass += ((dens.density[i] + dens.density[i - 1]) / 2) * (dens.grid[i] - dens.grid[i - 1]);
     assert.ok(Math.abs(mass - 1) < 1e-3, `density integrates to ${mass}`);
+    store.close();
+  });
+
+  it("tracks Adam's preconditioned sharpness against (2+2β₁)/((1−β₁)η) and the gradient noise scale", async () => {
+    const store = tempStore();
+    const exp = smallExperiment(
+      ["optimizer={kind: adam, lr: 0.01}", "steps=20", "evalEvery=20", "checkpointEvery=10", "dtype=float64"],
+      {
+        probes: [
+          { kind: "hessian", every: 10, preconditioned: true, tol: 1e-9 },
+          { kind: "gradNoise", every: 10, objective: "subset:32" },
+        ],
+      },
+    );
+    const r = await runExperiment(exp, { store });
+    const get = (key: string) => store.getMetrics(r.runId, { keys: [key] });
+    const th = get("hessian/precondThreshold");
+    assert.deepEqual(
+      th.map((p) => p.step),
+      [10],
+      "measured once Adam has updated (step 10)",
+    );
+    assert.ok(Math.abs(th[0].value - 3800) < 1e-9, "(2 + 2·0.9)/(0.1·0.01)");
+    // independent reference at step 10: dense H from basis products, P from the checkpointed Adam
+    // state, largest eigenvalue of P^-1/2 H P^-1/2 by the dense symmetric eigensolver
+    await initRuntime("wasm");
+    const { spec } = exp;
+    const data = await loadData(spec.data, spec.seed);
+    const model = createModel(spec.model, data.train.xShape, data.train.numClasses);
+    const opt = createOptimizer(spec.optimizer);
+    const template = model.init(Key.fromSeed(spec.seed).fold("init"), "float64");
+    const ck = loadCheckpoint(store, r.runId, 10);
+    const pSpec = treeSpec(template);
+    const st = opt.init(keep(template));
+    const sSpec = treeSpec(st);
+    release([template, st]);
+    const params = treeFromHost(pSpec, ck.arrays.params.data);
+    const optState = treeFromHost(sSpec, ck.arrays.optState.data);
+    const pd = await adamPreconditioner(optState);
+    const obj = curvatureObjective(model, params, data.train, createLoss(spec.loss), "full");
+    const hop = obj.hessian();
+    const n = hop.dim;
+    const dense = new Float64Array(n * n);
+    const e = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      e[i] = 1;
+      const col = await hop.matvec(e);
+      for (let j = 0; j < n; j++) dense[j * n + i] = col[j] / Math.sqrt(pd[i] * pd[j]);
+      e[i] = 0;
+    }
+    hop.dispose();
+    obj.dispose();
+    const top = Math.max(...symmetricEigen(dense, n).values);
+    const probe = get("hessian/precondLambdaMax")[0].value;
+    assert.ok(Math.abs(probe - top) < 1e-6 * top, `probe ${probe} vs dense ${top}`);
+    const [ns, tc, gn] = ["grad/noiseScale", "grad/traceCov", "grad/meanNormSq"].map((k) => get(k).map((p) => p.value));
+    assert.equal(ns.length, 2);
+    ns.forEach((v, i) => assert.ok(v > 0 && Math.abs(v - tc[i] / gn[i]) < 1e-9 * v));
     store.close();
   });
 });

@@ -7,6 +7,8 @@ import { takeRows } from "../data/index.js";
 import type { Probe, ProbeContext } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
+import { curvatureObjective } from "../curvature/objective.js";
+import { gradientNoise } from "../curvature/gradients.js";
 
 /** The training subset a measurement's objective uses ("full", "batch" or "subset:N"). */
 export function objectiveIndices(objective: string, ctx: ProbeContext): Int32Array | null {
@@ -54,6 +56,28 @@ export function weightNormProbe(cfg: Extract<ProbeConfig, { kind: "weightNorm" }
   };
 }
 
+/**
+ * The gradient noise scale B_simple = tr(Σ)/‖G‖² (McCandlish, Kaplan & Amodei 2018, eq. 2.8) from
+ * per-example gradients of the objective: grad/noiseScale, grad/traceCov, grad/normSq (of G).
+ */
+export function gradNoiseProbe(cfg: Extract<ProbeConfig, { kind: "gradNoise" }>): Probe {
+  return {
+    name: "gradNoise",
+    every: cfg.every,
+    async measure(ctx) {
+      const idx = objectiveIndices(cfg.objective, ctx);
+      const ds = idx === null ? ctx.data.train : takeRows(ctx.data.train, idx);
+      const obj = curvatureObjective(ctx.model, keep(ctx.params), ds, ctx.loss, "full", { chunkSize: ctx.chunkSize });
+      try {
+        const r = await gradientNoise(obj, { groupSize: cfg.groupSize });
+        return { "grad/noiseScale": r.noiseScale, "grad/traceCov": r.traceCov, "grad/meanNormSq": r.gradNormSq };
+      } finally {
+        obj.dispose();
+      }
+    },
+  };
+}
+
 /** Builds the probes of a spec. */
 export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
   return configs.map((c) => {
@@ -64,6 +88,8 @@ export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
         return weightNormProbe(c);
       case "hessian":
         return hessianProbe(c);
+      case "gradNoise":
+        return gradNoiseProbe(c);
     }
   });
 }

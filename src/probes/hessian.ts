@@ -16,6 +16,10 @@ import { curvatureObjective } from "../curvature/objective.js";
 import { CountingOperator } from "../curvature/operator.js";
 import { stabilityThreshold, thresholdRuleFor } from "../curvature/thresholds.js";
 import { hutchinson } from "../curvature/trace.js";
+import { adamPreconditioner, preconditionedOperator, rmspropPreconditioner } from "../curvature/precond.js";
+import { UserError } from "../core/errors.js";
+import type { LinearOperator } from "../curvature/operator.js";
+import type { ProbeContext } from "./probe.js";
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 
@@ -74,6 +78,8 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
           out["hessian/threshold"] = threshold;
           out["hessian/eosRatio"] = top[0] / threshold;
         }
+        // P needs Adam's bias correction, defined after the first update
+        if (cfg.preconditioned && ctx.step > 0) Object.assign(out, await preconditionedSharpness(ctx, op, cfg));
         if (cfg.traceProbes > 0) {
           const h = await hutchinson(op, { samples: cfg.traceProbes, key: ctx.key.fold("trace") });
           out["hessian/trace"] = h.estimate;
@@ -98,5 +104,43 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
         obj.dispose();
       }
     },
+  };
+}
+
+/**
+ * λmax(P⁻¹H) through the similar symmetric operator P^{-1/2} H P^{-1/2}, with the adaptive threshold:
+ * Adam/AdamW (2 + 2β₁)/((1 − β₁)η), RMSProp without momentum 2/η (Cohen et al. 2022, "Adaptive
+ * gradient methods at the edge of stability", §3).
+ */
+async function preconditionedSharpness(
+  ctx: ProbeContext,
+  op: LinearOperator,
+  cfg: HessianProbeConfig,
+): Promise<Record<string, number>> {
+  const o = ctx.optimizer as { kind: string; b1?: number; b2?: number; eps?: number; momentum?: number };
+  let p: Float64Array;
+  let threshold: number;
+  if (o.kind === "adam" || o.kind === "adamw") {
+    p = await adamPreconditioner(keep(ctx.optState), { b2: o.b2, eps: o.eps });
+    const b1 = o.b1 ?? 0.9;
+    threshold = (2 + 2 * b1) / ((1 - b1) * ctx.lr);
+  } else if (o.kind === "rmsprop" && !o.momentum) {
+    p = await rmspropPreconditioner(keep(ctx.optState), { eps: o.eps });
+    threshold = 2 / ctx.lr;
+  } else {
+    throw new UserError(
+      `hessian probe: preconditioned sharpness needs optimizer adam, adamw or rmsprop (no momentum), not ${o.kind}`,
+    );
+  }
+  const r = await lanczos(preconditionedOperator(op, p), {
+    k: 1,
+    tol: cfg.tol,
+    maxIter: cfg.maxIter,
+    key: ctx.key.fold("precond"),
+  });
+  return {
+    "hessian/precondLambdaMax": r.values[0],
+    "hessian/precondThreshold": threshold,
+    "hessian/precondEosRatio": r.values[0] / threshold,
   };
 }

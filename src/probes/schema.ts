@@ -42,6 +42,18 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
       .strictObject({ probes: z.number().int().positive().default(1), steps: z.number().int().positive().default(60) })
       .optional(),
     chunkSize: z.number().int().positive().default(1000),
+    /**
+     * Also track the preconditioned sharpness λmax(P⁻¹H) of Adam/AdamW (P = diag(√v̂ + ε)) or RMSProp
+     * against its threshold (Cohen et al. 2022): hessian/precondLambdaMax, precondThreshold, precondEosRatio.
+     */
+    preconditioned: z.boolean().default(false),
+  }),
+  z.strictObject({
+    kind: z.literal("gradNoise"),
+    every: z.number().int().positive().default(50),
+    /** Per-example gradients are costly: a fixed subset by default. */
+    objective: ObjectiveConfigSchema.default("subset:256"),
+    groupSize: z.number().int().positive().default(16),
   }),
 ]);
 
