@@ -8,6 +8,7 @@ import { deriveKey, release, treeFromHost, treeSpec, type FloatDtype, type Param
 import { initRuntime } from "../core/runtime.js";
 import { analyzeHessian, type HessianReport } from "../curvature/analyze.js";
 import { curvatureObjective } from "../curvature/objective.js";
+import { minibatchSharpness, type MinibatchSharpness } from "../curvature/minibatch.js";
 import { loadData, type Dataset } from "../data/index.js";
 import { loadMlpCase, loadSafetensorsModel } from "../experiments/external.js";
 import { resolveSpec } from "../experiments/resolve.js";
@@ -32,6 +33,9 @@ export interface HessianArgs {
   maxIter?: string;
   chunkSize: string;
   json: boolean;
+  /** Comma-separated batch sizes for mini-batch sharpness (Granziol et al. 2022). */
+  batchSizes?: string;
+  draws?: string;
 }
 
 interface Subject {
@@ -97,7 +101,7 @@ async function subject(a: HessianArgs): Promise<Subject> {
 /** Runs the analysis; returns the report (printing is the caller's). */
 export async function hessianCommand(
   a: HessianArgs,
-): Promise<{ report: HessianReport; source: string; dtype: FloatDtype }> {
+): Promise<{ report: HessianReport; source: string; dtype: FloatDtype; minibatch: MinibatchSharpness | null }> {
   const top = positiveInt(a.top, "--top", 0);
   const bottom = positiveInt(a.bottom, "--bottom", 0);
   const tol = Number(a.tol);
@@ -110,6 +114,8 @@ export async function hessianCommand(
   if (a.dtype !== undefined && a.dtype !== "float32" && a.dtype !== "float64") {
     throw new UserError(`hessian: --dtype must be float32 or float64, got "${a.dtype}"`);
   }
+  const batchSizes = a.batchSizes?.split(",").map((b) => positiveInt(b.trim(), "--batch-sizes"));
+  const draws = a.draws === undefined ? 5 : positiveInt(a.draws, "--draws");
   const m = /^(full|subset:([1-9][0-9]*)|batch:([1-9][0-9]*))$/.exec(a.objective);
   if (!m) throw new UserError(`hessian: --objective must be full, subset:N or batch:B, got "${a.objective}"`);
   await initRuntime("wasm");
@@ -147,14 +153,22 @@ export async function hessianCommand(
       density: a.density ? { probes: 4, steps: Math.min(80, s.flat.length) } : undefined,
       key,
     });
-    return { report, source: s.source, dtype };
+    const minibatch = batchSizes
+      ? await minibatchSharpness(objective, { batchSizes, draws, key: key.fold("minibatch"), tol, maxIter })
+      : null;
+    return { report, source: s.source, dtype, minibatch };
   } finally {
     objective.dispose();
   }
 }
 
-/** The human-readable table of a report. */
-export function formatReport(r: HessianReport, source: string, dtype: string): string {
+/** The human-readable table of a report (and of mini-batch sharpness, if measured). */
+export function formatReport(
+  r: HessianReport,
+  source: string,
+  dtype: string,
+  mb: MinibatchSharpness | null = null,
+): string {
   const o = r.objective;
   const lines = [
     ["source", source],
@@ -183,6 +197,15 @@ export function formatReport(r: HessianReport, source: string, dtype: string): s
     lines.push(["density", `SLQ, ${r.density.nodes.length} probes, σ=${fmt(r.density.sigma)}, mode at ${fmt(peak)}`]);
   }
   lines.push(["HVPs", `${r.hvps} (${fmt(r.seconds)} s)`]);
+  if (mb) {
+    lines.push(["full-batch λmax", `${fmt(mb.full.lambdaMax)}  (2/λ = ${fmt(mb.full.maxStableLr)})`]);
+    for (const row of mb.rows) {
+      lines.push([
+        `  B = ${row.batchSize}`,
+        `λmax ${fmt(row.mean)} ± ${fmt(row.std)}  (2/λ = ${fmt(row.maxStableLr)}, ${row.lambdaMax.length} batches)`,
+      ]);
+    }
+  }
   const w = Math.max(...lines.map((l) => l[0].length));
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n");
 }

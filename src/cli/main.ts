@@ -41,6 +41,7 @@ Usage:
   sgdlab hessian <run|file.ckpt> | --from-json CASE.json | --model MODEL.json
                  [--top k] [--bottom k] [--trace auto|exact|hutchinson|none] [--density] [--objective full|subset:N|batch:B]
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
+                 [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -346,6 +347,8 @@ async function hessianCmd(argv: string[], out: Out): Promise<number> {
       dtype: { type: "string" },
       "max-iter": { type: "string" },
       "chunk-size": { type: "string", default: "1000" },
+      "batch-sizes": { type: "string" },
+      draws: { type: "string" },
     },
     "hessian",
   );
@@ -359,7 +362,7 @@ async function hessianCmd(argv: string[], out: Out): Promise<number> {
   }
   if (positionals.length > 1) throw new UserError("hessian: expected at most one run id or checkpoint file");
   const { hessianCommand, formatReport } = await import("./hessian.js");
-  const { report, source, dtype } = await hessianCommand({
+  const { report, source, dtype, minibatch } = await hessianCommand({
     target: positionals[0],
     fromJson: values["from-json"],
     model: values.model,
@@ -375,8 +378,14 @@ async function hessianCmd(argv: string[], out: Out): Promise<number> {
     maxIter: values["max-iter"],
     chunkSize: values["chunk-size"],
     json: values.json,
+    batchSizes: values["batch-sizes"],
+    draws: values.draws,
   });
-  if (values.json) out(JSON.stringify({ source, dtype, ...report }));
-  else out(formatReport(report, source, dtype));
+  const mb = minibatch && {
+    ...minibatch,
+    rows: minibatch.rows.map((row) => ({ ...row, batches: undefined })),
+  };
+  if (values.json) out(JSON.stringify({ source, dtype, ...report, minibatch: mb }));
+  else out(formatReport(report, source, dtype, minibatch));
   return 0;
 }

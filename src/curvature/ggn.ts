@@ -105,7 +105,7 @@ export function ggnOperator(obj: CurvatureObjective, opts: GgnOperatorOptions = 
     hMode === "closedForm" || hMode === "autodiff",
     `ggn: outputHessian must be closedForm or autodiff, got "${hMode}"`,
   );
-  const apply = (c: ObjectiveChunk) => (p: Params) => obj.model.apply(p, c.x.ref);
+  const apply = (c: ObjectiveChunk) => (p: Params) => obj.forward(p, c.x.ref);
   const pullback = (c: ObjectiveChunk): LinFn<Array, Params> => {
     const [out, back] = vjp(apply(c), [keep(obj.params)]) as unknown as [Array, LinFn<Array, Params[]>];
     out.dispose();

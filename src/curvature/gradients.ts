@@ -82,7 +82,7 @@ export async function gradientNoise(
     for (const c of obj.chunks) {
       for (let j = 0; j < c.n; j++) {
         const f = (p: Params): JaxArray =>
-          obj.loss(obj.model.apply(p, c.x.ref.slice([j, j + 1])), c.y.ref.slice([j, j + 1]));
+          obj.loss(obj.forward(p, c.x.ref.slice([j, j + 1])), c.y.ref.slice([j, j + 1]));
         const gi = grad(f)(keep(obj.params)) as Params;
         pending.push(toScalar(treeNormSq(treeSub(gi, keep(gTree)))));
         if (pending.length >= groupSize) await flush();

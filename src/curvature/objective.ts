@@ -49,7 +49,11 @@ export interface ObjectiveDescription {
   readonly n: number;
   readonly chunkSize: number;
   /** Normalisation-layer mode; no model of sgdlab has batch normalisation yet. */
-  readonly bnMode: "n/a";
+  /**
+   * Normalisation-layer mode of the differentiated loss: "train" (batch statistics of each chunk, no
+   * running-statistics update) for batch-norm models, "n/a" for models without batch norm.
+   */
+  readonly bnMode: "n/a" | "train";
 }
 
 /** One device chunk: inputs, targets, its size and its weight in the objective. */
@@ -74,6 +78,7 @@ export class CurvatureObjective {
   /** Number of parameters (the operators' dimension). */
   readonly dim: number;
   readonly dtype: FloatDtype;
+  readonly bnMode: "n/a" | "train";
   #params: Params | null;
   #chunks: ObjectiveChunk[];
 
@@ -102,10 +107,16 @@ export class CurvatureObjective {
       this.dispose();
       throw e;
     }
-    this.description = Object.freeze({ kind, n: dataset.n, chunkSize, bnMode: "n/a" as const });
+    this.bnMode = typeof model.applyTrain === "function" ? "train" : "n/a";
+    this.description = Object.freeze({ kind, n: dataset.n, chunkSize, bnMode: this.bnMode });
   }
 
   /** The parameters (borrowed: `keep()` them to use them). */
+  /** The model's forward pass in this objective's normalisation mode (consumes both). */
+  forward(p: Params, x: Array): Array {
+    return this.model.apply(p, x, { train: this.bnMode === "train" });
+  }
+
   get params(): Params {
     if (this.#params === null) throw new Error("curvature objective used after dispose()");
     return this.#params;
@@ -119,7 +130,7 @@ export class CurvatureObjective {
 
   /** The chunk objective θ ↦ L_c(θ) (consumes θ; borrows the chunk). */
   chunkLoss(c: ObjectiveChunk): (p: Params) => Array {
-    return (p) => this.loss(this.model.apply(p, c.x.ref), c.y.ref);
+    return (p) => this.loss(this.forward(p, c.x.ref), c.y.ref);
   }
 
   /** L(θ) = Σ_c w_c L_c(θ), accumulated on the host in float64. */

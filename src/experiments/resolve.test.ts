@@ -55,7 +55,7 @@ describe("spec resolution", () => {
   it("applies --set overrides with YAML-typed values", () => {
     const doc = applyOverrides(base, ["optimizer.lr=0.5", "model.hidden=[16, 16]", "name=x", "schedule.kind=cosine"]);
     const r = resolveSpec(doc);
-    assert.equal(r.spec.optimizer.lr, 0.5);
+    assert.equal((r.spec.optimizer as { lr: number }).lr, 0.5);
     assert.deepEqual((r.spec.model as { hidden: number[] }).hidden, [16, 16]);
     assert.equal(r.spec.name, "x");
     assert.equal(r.spec.schedule.kind, "cosine");

@@ -24,39 +24,55 @@ export interface CnnParams {
 }
 
 /**
- * 2-D convolution (cross-correlation, as in deep-learning libraries), stride 1, channels last:
- * y[b, i, j, o] = Σ_{p,q,c} x̃[b, i + p, j + q, c]·w[p, q, c, o], with x̃ = x zero-padded by
- * ⌊(k−1)/2⌋ before and ⌈(k−1)/2⌉ after each spatial axis for "same" (output H × W) and unpadded
- * for "valid" (output (H−k+1) × (W−k+1)). x [B, H, W, C], w [k, k, C, O] → [B, H', W', O].
+ * 2-D convolution (cross-correlation, as in deep-learning libraries), channels last, stride s:
+ * y[b, i, j, o] = Σ_{p,q,c} x̃[b, s·i + p, s·j + q, c]·w[p, q, c, o], with x̃ = x zero-padded by
+ * ⌊(k−1)/2⌋ before and ⌈(k−1)/2⌉ after each spatial axis for "same" (output ⌈H/s⌉ × ⌈W/s⌉, as
+ * PyTorch's `padding=(k−1)/2` for odd k) and unpadded for "valid" (output ⌊(H−k)/s⌋+1 × ⌊(W−k)/s⌋+1).
+ * x [B, H, W, C], w [k, k, C, O] → [B, H', W', O]. `stride` defaults to 1.
  *
  * im2col: the k² shifted windows are stacked into patches [B·H'·W', k²·C] (index (p·k + q)·C + c,
- * matching w's row-major layout) and multiplied by w reshaped to [k²·C, O]. Consumes x and w.
+ * matching w's row-major layout) and multiplied by w reshaped to [k²·C, O]. A stride s > 1 takes
+ * each window's every s-th row and column (slice, reshape to [.., H', s, ..] and index 0: jax-js has
+ * no strided slice). Consumes x and w.
  */
-export function conv2dNhwc(x: Array, w: Array, padding: "same" | "valid"): Array {
+export function conv2dNhwc(x: Array, w: Array, padding: "same" | "valid", stride = 1): Array {
   const [k, k2, c, o] = w.shape;
-  if (k !== k2 || x.shape[3] !== c) {
-    const msg = `conv2dNhwc: kernel [${w.shape.join(", ")}] does not fit input [${x.shape.join(", ")}]`;
+  if (k !== k2 || x.ndim !== 4 || x.shape[3] !== c || !Number.isInteger(stride) || stride < 1) {
+    const msg = `conv2dNhwc: kernel [${w.shape.join(", ")}] with stride ${stride} does not fit input [${x.shape.join(", ")}]`;
     x.dispose();
     w.dispose();
     throw new Error(msg);
   }
+  const s = stride;
+  const [h, wd] = [x.shape[1], x.shape[2]];
+  const [lo, hi] = padding === "same" ? [Math.floor((k - 1) / 2), k - 1 - Math.floor((k - 1) / 2)] : [0, 0];
+  const ho = Math.floor((h + lo + hi - k) / s) + 1;
+  const wo = Math.floor((wd + lo + hi - k) / s) + 1;
+  if (ho < 1 || wo < 1) {
+    const msg = `conv2dNhwc: a ${k}×${k} "${padding}" kernel does not fit the ${h}×${wd} input`;
+    x.dispose();
+    w.dispose();
+    throw new Error(msg);
+  }
+  // Window (p, q) reads rows p .. p + s·ho − 1: pad the end so that the reshape below fits (the
+  // extra rows fall on discarded positions s·i + r, r ≥ 1).
+  const [extraH, extraW] = [Math.max(0, k - 1 + s * ho - (h + lo + hi)), Math.max(0, k - 1 + s * wo - (wd + lo + hi))];
   let xp = x;
-  if (padding === "same" && k > 1) {
-    const lo = Math.floor((k - 1) / 2);
-    const hi = k - 1 - lo;
+  if (lo + hi + extraH + extraW > 0) {
     xp = np.pad(x, [
       [0, 0],
-      [lo, hi],
-      [lo, hi],
+      [lo, hi + extraH],
+      [lo, hi + extraW],
       [0, 0],
     ]);
   }
-  const [b, hp, wp] = xp.shape;
-  const ho = hp - k + 1;
-  const wo = wp - k + 1;
+  const b = xp.shape[0];
   const windows: Array[] = [];
   for (let p = 0; p < k; p++) {
-    for (let q = 0; q < k; q++) windows.push(xp.ref.slice([], [p, p + ho], [q, q + wo], []));
+    for (let q = 0; q < k; q++) {
+      const win = xp.ref.slice([], [p, p + s * ho], [q, q + s * wo], []);
+      windows.push(s === 1 ? win : win.reshape([b, ho, s, wo, s, c]).slice([], [], 0, [], 0, []));
+    }
   }
   xp.dispose();
   const patches = (windows.length === 1 ? windows[0] : np.stack(windows, 3)).reshape([b * ho * wo, k * k * c]);

@@ -8,11 +8,13 @@ import { diagonalLinear } from "./diagonalLinear.js";
 import { linear } from "./linear.js";
 import { mlp } from "./mlp.js";
 import { ModelConfigSchema, type ModelConfig, type ModelConfigInput } from "./schema.js";
+import { resnet } from "./resnet.js";
+import { scaleInvariantMlp } from "./scaleInvariant.js";
 import { twoLayer } from "./twoLayer.js";
 import type { Model } from "./types.js";
 
 export * from "./schema.js";
-export type { ApplyOptions, Model } from "./types.js";
+export type { ApplyOptions, Model, ModelState } from "./types.js";
 export { activate } from "./activations.js";
 export { initStd } from "./layers.js";
 export type { DenseParams } from "./layers.js";
@@ -21,12 +23,32 @@ export { cnn, conv2dNhwc, pool2x2, type CnnParams } from "./cnn.js";
 export { twoLayer, type TwoLayerParams } from "./twoLayer.js";
 export { diagonalLinear, type DiagonalLinearParams } from "./diagonalLinear.js";
 export { linear } from "./linear.js";
+export {
+  batchNormEval,
+  batchNormTrain,
+  initAffine,
+  initBatchNormState,
+  layerNorm,
+  NormPass,
+  type AffineParams,
+  type BatchNormOptions,
+  type BatchNormState,
+} from "./norm.js";
+export { resnet, type ResnetBlockParams, type ResnetParams } from "./resnet.js";
+export {
+  dctHead,
+  effectiveLr,
+  scaleInvariantGroups,
+  scaleInvariantMlp,
+  type ScaleInvariantMlpParams,
+} from "./scaleInvariant.js";
 
 /**
  * Builds the model described by `config` (validated and completed with defaults; the result's
  * `config` is that full JSON object, frozen) for inputs of `inputShape` and `outputDim` outputs.
- * Throws a UserError for an invalid config or one that cannot fit the data (a CNN on flat inputs,
- * more 2×2 poolings than the image allows, ...).
+ * Throws a UserError for an invalid config or one that cannot fit the data (a CNN or ResNet on flat
+ * inputs, more 2×2 poolings than the image allows, ...). Models with batch norm (`mlp`/`resnet`/
+ * `scaleInvariantMlp` with norm "batch") are stateful: they have `initState` and `applyTrain`.
  */
 export function createModel(
   config: ModelConfigInput | ModelConfig,
@@ -56,6 +78,10 @@ export function createModel(
       return diagonalLinear(c, shape, outputDim);
     case "linear":
       return linear(c, shape, outputDim);
+    case "resnet":
+      return resnet(c, shape, outputDim);
+    case "scaleInvariantMlp":
+      return scaleInvariantMlp(c, shape, outputDim);
   }
 }
 

@@ -50,6 +50,12 @@ const ALL_KINDS: { config: ModelConfigInput; inputShape: number[] }[] = [
   { config: { kind: "twoLayer", width: 8, activation: "tanh", fixedSecondLayer: true, bias: false }, inputShape: [4] },
   { config: { kind: "diagonalLinear", alpha: 0.3 }, inputShape: [4] },
   { config: { kind: "linear", init: "normal" }, inputShape: [2, 2] },
+  // Stateless normalised models (eval mode needs no running statistics); the batch-norm variants
+  // are tested in norm.test.ts, resnet.test.ts and scaleInvariant.test.ts.
+  { config: { kind: "mlp", hidden: [5, 4], activation: "tanh", norm: "layer" }, inputShape: [3] },
+  { config: { kind: "resnet", width: 2, norm: "layer", activation: "relu" }, inputShape: [2, 5, 4] },
+  { config: { kind: "resnet", width: 2, norm: "none", shortcut: "projection" }, inputShape: [1, 4, 4] },
+  { config: { kind: "scaleInvariantMlp", hidden: [5], norm: "layer", head: "normalized" }, inputShape: [4] },
 ];
 
 describe("init", () => {
@@ -240,6 +246,7 @@ describe("createModel", () => {
       init: "he",
       initScale: 1,
       parametrization: "standard",
+      norm: "none",
     });
     assert.ok(Object.isFrozen(m.config));
     const bad: [ModelConfigInput | Record<string, unknown>, number[], RegExp][] = [

@@ -5,6 +5,7 @@
  */
 import { tree, type Array, type Params } from "../core/index.js";
 import { toHost } from "../core/index.js";
+import { hostConvSame, hostLayerNorm, HostNormPass, type HostBnState } from "./norm.testkit.js";
 import type { Activation, ModelConfig } from "./schema.js";
 import type { Model } from "./types.js";
 
@@ -133,10 +134,63 @@ export function hostPool(
   return { y, shape: [bsz, h2, w2, c] };
 }
 
-/** Outputs [B, outputDim] of `model` at host params `p` for inputs x (B rows of prod(inputShape)). */
-export function hostForward(model: Model, p: HostTree, x: Float64Array, bsz: number): Float64Array {
+/** The batch-norm options of a model config (momentum, ε, ghost batch), for `HostNormPass`. */
+function bnOptions(config: ModelConfig): { momentum: number; eps: number; ghost: number | null } {
+  if (config.kind === "resnet" || config.kind === "scaleInvariantMlp")
+    return { momentum: config.momentum, eps: config.eps, ghost: config.ghostBatch };
+  return { momentum: 0.1, eps: 1e-5, ghost: null };
+}
+
+/**
+ * Outputs [B, outputDim] of `model` at host params `p` for inputs x (B rows of prod(inputShape)),
+ * as `model.apply`: batch statistics with `train`, else running statistics from `state` (models
+ * with batch norm only).
+ */
+export function hostForward(
+  model: Model,
+  p: HostTree,
+  x: Float64Array,
+  bsz: number,
+  opts: { train?: boolean; state?: HostBnState[] } = {},
+): Float64Array {
+  const mode = opts.train ? "batch" : "eval";
+  return hostForwardPass(
+    model,
+    p,
+    x,
+    bsz,
+    new HostNormPass(mode, opts.state ?? null, bnOptions(model.config as ModelConfig)),
+  );
+}
+
+/** As `model.applyTrain`: outputs with batch statistics and the updated running statistics. */
+export function hostForwardTrain(
+  model: Model,
+  p: HostTree,
+  x: Float64Array,
+  bsz: number,
+  state: HostBnState[],
+): { y: Float64Array; state: HostBnState[] } {
+  const pass = new HostNormPass("update", state, bnOptions(model.config as ModelConfig));
+  const y = hostForwardPass(model, p, x, bsz, pass);
+  return { y, state: pass.next };
+}
+
+/** NCHW → NHWC for B images [C, H, W]. */
+function toNhwc(x: Float64Array, bsz: number, [c, hh, ww]: readonly number[]): Float64Array {
+  const h = new Float64Array(x.length);
+  for (let b = 0; b < bsz; b++)
+    for (let ci = 0; ci < c; ci++)
+      for (let i = 0; i < hh; i++)
+        for (let j = 0; j < ww; j++) h[((b * hh + i) * ww + j) * c + ci] = x[((b * c + ci) * hh + i) * ww + j];
+  return h;
+}
+
+type HostAffineT = { gamma: HostT; beta: HostT } | undefined;
+const aff = (a: HostAffineT) => (a ? { gamma: a.gamma.data, beta: a.beta.data } : undefined);
+
+function hostForwardPass(model: Model, p: HostTree, x: Float64Array, bsz: number, pass: HostNormPass): Float64Array {
   const config = model.config as ModelConfig;
-  const d = model.inputShape.reduce((a, b) => a * b, 1);
   switch (config.kind) {
     case "linear":
       return hostDense(x, bsz, p.W, p.b);
@@ -152,10 +206,43 @@ export function hostForward(model: Model, p: HostTree, x: Float64Array, bsz: num
       p.layers.forEach((l: { W: HostT; b?: HostT }, i: number) => {
         const m = config.parametrization === "ntk" ? config.initScale / Math.sqrt(l.W.shape[0]) : 1;
         h = hostDense(h, bsz, l.W, l.b, m);
-        if (i < p.layers.length - 1) h = mapAct(config.activation, h);
+        if (i === p.layers.length - 1) return;
+        const width = l.W.shape[1];
+        if (config.norm === "batch") h = pass.bn(h, bsz, 1, width, aff(p.norms[i]));
+        if (config.norm === "layer") h = hostLayerNorm(h, bsz, width, 1e-5, aff(p.norms[i]));
+        h = mapAct(config.activation, h);
       });
       return h;
     }
+    case "scaleInvariantMlp": {
+      let h = x;
+      for (const l of p.layers as { W: HostT }[]) {
+        const width = l.W.shape[1];
+        h = hostDense(h, bsz, l.W, undefined);
+        if (config.norm === "layer") h = hostLayerNorm(h, bsz, width, config.eps);
+        else if (config.norm === "batch") h = pass.bn(h, bsz, 1, width);
+        else h = new HostNormPass("batch", null, bnOptions(config)).bn(h, bsz, 1, width);
+        h = mapAct(config.activation, h);
+      }
+      const m = p.layers[p.layers.length - 1].W.shape[1];
+      const k = model.outputDim;
+      let head: HostT;
+      let scale = config.headScale;
+      if (p.head) {
+        head = p.head.W;
+        scale /= Math.sqrt(head.data.reduce((s: number, v: number) => s + v * v, 0));
+      } else {
+        const n = Math.max(m, k);
+        const q = new Float64Array(m * k);
+        for (let j = 0; j < m; j++)
+          for (let o = 0; o < k; o++)
+            q[j * k + o] = Math.sqrt((o === 0 ? 1 : 2) / n) * Math.cos((Math.PI * (2 * j + 1) * o) / (2 * n));
+        head = new HostT(q, [m, k]);
+      }
+      return hostDense(h, bsz, head, undefined, scale);
+    }
+    case "resnet":
+      return hostResnet(model, config, p, x, bsz, pass);
     case "twoLayer": {
       const m = config.width;
       const h = mapAct(config.activation, hostDense(x, bsz, p.W, p.b));
@@ -171,12 +258,7 @@ export function hostForward(model: Model, p: HostTree, x: Float64Array, bsz: num
     }
     case "cnn": {
       const [c, hh, ww] = model.inputShape;
-      // NCHW → NHWC
-      let h: Float64Array = new Float64Array(bsz * d);
-      for (let b = 0; b < bsz; b++)
-        for (let ci = 0; ci < c; ci++)
-          for (let i = 0; i < hh; i++)
-            for (let j = 0; j < ww; j++) h[((b * hh + i) * ww + j) * c + ci] = x[((b * c + ci) * hh + i) * ww + j];
+      let h: Float64Array = toNhwc(x, bsz, model.inputShape);
       let shape = [bsz, hh, ww, c];
       for (const l of p.conv as { W: HostT; b?: HostT }[]) {
         const r = hostConv(h, shape, l.W, config.padding);
@@ -193,4 +275,70 @@ export function hostForward(model: Model, p: HostTree, x: Float64Array, bsz: num
       return z;
     }
   }
+}
+
+/** The CIFAR ResNet of resnet.ts, by loops: conv → norm → σ blocks with option A/B shortcuts. */
+function hostResnet(
+  model: Model,
+  config: Extract<ModelConfig, { kind: "resnet" }>,
+  p: HostTree,
+  x: Float64Array,
+  bsz: number,
+  pass: HostNormPass,
+): Float64Array {
+  const act = (v: Float64Array) => mapAct(config.activation, v);
+  // conv (with bias if any) then the configured norm, on a channels-last tensor of `shape`.
+  const convNorm = (
+    h: Float64Array,
+    shape: number[],
+    conv: { W: HostT; b?: HostT },
+    stride: number,
+    norm: HostAffineT,
+  ) => {
+    const [k, , , o] = conv.W.shape;
+    const r = hostConvSame(h, shape, conv.W.data, k, o, stride);
+    let y = conv.b ? r.y.map((v, i) => v + (conv.b as HostT).data[i % o]) : r.y;
+    const positions = r.shape[1] * r.shape[2];
+    if (config.norm === "batch") y = pass.bn(y, bsz, positions, o, aff(norm));
+    if (config.norm === "layer") y = hostLayerNorm(y, bsz, o, config.eps, aff(norm));
+    return { y, shape: r.shape };
+  };
+  const stem = convNorm(
+    toNhwc(x, bsz, model.inputShape),
+    [bsz, model.inputShape[1], model.inputShape[2], model.inputShape[0]],
+    p.stem,
+    1,
+    p.stemNorm,
+  );
+  let h = act(stem.y);
+  let shape = stem.shape;
+  p.stages.forEach((stage: HostTree[], s: number) =>
+    stage.forEach((blk: HostTree, j: number) => {
+      const stride = s > 0 && j === 0 ? 2 : 1;
+      const r1 = convNorm(h, shape, blk.conv1, stride, blk.norm1);
+      const r2 = convNorm(act(r1.y), r1.shape, blk.conv2, 1, blk.norm2);
+      const [, ho, wo, co] = r2.shape;
+      const ci = shape[3];
+      let sc: Float64Array;
+      if (blk.shortcut) sc = convNorm(h, shape, blk.shortcut.conv, stride, blk.shortcut.norm).y;
+      else {
+        // Option A: x[:, ::stride, ::stride] with zero channels appended.
+        sc = new Float64Array(bsz * ho * wo * co);
+        for (let b = 0; b < bsz; b++)
+          for (let i = 0; i < ho; i++)
+            for (let jj = 0; jj < wo; jj++)
+              for (let c = 0; c < ci; c++)
+                sc[((b * ho + i) * wo + jj) * co + c] =
+                  h[((b * shape[1] + stride * i) * shape[2] + stride * jj) * ci + c];
+      }
+      h = act(r2.y.map((v, i) => v + sc[i]));
+      shape = r2.shape;
+    }),
+  );
+  const [, hh, ww, c] = shape;
+  const pooled = new Float64Array(bsz * c);
+  for (let b = 0; b < bsz; b++)
+    for (let i = 0; i < hh * ww; i++)
+      for (let ch = 0; ch < c; ch++) pooled[b * c + ch] += h[(b * hh * ww + i) * c + ch] / (hh * ww);
+  return hostDense(pooled, bsz, p.head.W, p.head.b);
 }

@@ -33,6 +33,11 @@ export const MlpConfigSchema = z.strictObject({
    * (Jacot, Gabriel & Hongler 2018, §2); `init` is then unused.
    */
   parametrization: z.enum(["standard", "ntk"]).default("standard"),
+  /**
+   * Normalisation after each hidden linear layer, before the activation: "batch" (batch norm with
+   * running statistics; the model is then stateful), "layer" (layer norm), "none".
+   */
+  norm: z.enum(["none", "batch", "layer"]).default("none"),
 });
 export type MlpConfig = z.output<typeof MlpConfigSchema>;
 
@@ -87,6 +92,71 @@ export const LinearConfigSchema = z.strictObject({
 });
 export type LinearConfig = z.output<typeof LinearConfigSchema>;
 
+const momentum = z.number().min(0).max(1).default(0.1);
+/** Ghost batch size for batch norm (Hoffer, Hubara & Soudry 2017), null for whole-batch statistics. */
+const ghostBatch = positiveInt.nullable().default(null);
+
+/**
+ * CIFAR-style ResNet (He, Zhang, Ren & Sun 2016, §4.2): a 3×3 conv to `width` channels, 3 stages of
+ * `depth` basic blocks with widths w, 2w, 4w (stride 2 at the start of stages 2 and 3), global
+ * average pooling and a linear layer; 6·depth + 2 layers (depth 3: ResNet-20).
+ */
+export const ResnetConfigSchema = z.strictObject({
+  kind: z.literal("resnet"),
+  /** Basic blocks per stage, n. */
+  depth: positiveInt.default(1),
+  /** Channels of the first stage, w. */
+  width: positiveInt.default(16),
+  /** Normalisation after every conv: batch norm (stateful), layer norm (group norm with one group), none. */
+  norm: z.enum(["batch", "layer", "none"]).default("batch"),
+  /** Batch norm only. */
+  ghostBatch,
+  /** Batch-norm momentum m in r ← (1 − m)·r + m·(batch statistic). */
+  momentum,
+  /** ε of batch and layer norm. */
+  eps: z.number().nonnegative().default(1e-5),
+  /**
+   * Shortcut where a block changes shape: "identity" = option A (stride-2 subsampling and zero
+   * channels appended, no parameters; He et al.'s CIFAR choice), "projection" = option B (1×1 conv
+   * with stride 2, then the norm).
+   */
+  shortcut: z.enum(["identity", "projection"]).default("identity"),
+  activation: ActivationSchema.default("relu"),
+  init: InitSchemeSchema.default("he"),
+  initScale,
+});
+export type ResnetConfig = z.output<typeof ResnetConfigSchema>;
+
+/**
+ * Scale-invariant MLP (Arora, Li & Lyu 2019; Li, Bhojanapalli, Zaheer, Reddi & Kumar 2022): every
+ * hidden linear layer (no bias) is followed by a normalisation without affine parameters, so the
+ * loss is invariant to scaling each hidden weight matrix; the output layer is fixed or normalised.
+ */
+export const ScaleInvariantMlpConfigSchema = z.strictObject({
+  kind: z.literal("scaleInvariantMlp"),
+  hidden: z.array(positiveInt).min(1).default([100]),
+  activation: ActivationSchema.default("relu"),
+  /**
+   * "batch": batch norm (batch statistics in train mode, running statistics in eval mode; stateful),
+   * "layer": layer norm, "standardize": batch statistics in every mode (stateless).
+   */
+  norm: z.enum(["batch", "layer", "standardize"]).default("batch"),
+  /** Batch norm only. */
+  ghostBatch,
+  momentum,
+  /** ε of the normalisation; 0 (the default) keeps the invariance exact. */
+  eps: z.number().nonnegative().default(0),
+  /**
+   * Output layer: "fixed" = a constant orthonormal (DCT-II) matrix, not a parameter; "normalized" =
+   * headScale·hW/‖W‖_F with W a parameter (then every parameter is in a scale-invariant group).
+   */
+  head: z.enum(["fixed", "normalized"]).default("fixed"),
+  headScale: z.number().positive().default(1),
+  init: InitSchemeSchema.default("he"),
+  initScale,
+});
+export type ScaleInvariantMlpConfig = z.output<typeof ScaleInvariantMlpConfigSchema>;
+
 /** Any model configuration, discriminated on `kind`. */
 export const ModelConfigSchema = z.discriminatedUnion("kind", [
   MlpConfigSchema,
@@ -94,6 +164,8 @@ export const ModelConfigSchema = z.discriminatedUnion("kind", [
   TwoLayerConfigSchema,
   DiagonalLinearConfigSchema,
   LinearConfigSchema,
+  ResnetConfigSchema,
+  ScaleInvariantMlpConfigSchema,
 ]);
 /** A validated model configuration with defaults filled in. */
 export type ModelConfig = z.output<typeof ModelConfigSchema>;

@@ -17,12 +17,60 @@ export { adam, adamw, type AdamOptions } from "./adam.js";
 export { rmsprop, type RmspropOptions } from "./rmsprop.js";
 export { adagrad, type AdagradOptions } from "./adagrad.js";
 export {
+  normalizeByGlobalNorm,
+  normalizedGd,
+  scaleBySqrtLoss,
+  sqrtLossGd,
+  type NormalizedOptions,
+  type SqrtLossOptions,
+} from "./normalized.js";
+export {
+  scaleBySign,
+  emaMomentum,
+  signSgd,
+  signum,
+  normalizedSgdMomentum,
+  scaleByGeneralizedSign,
+  generalizedSignSgd,
+  type EmaMomentumState,
+  type SignumOptions,
+  type NormalizedSgdMomentumOptions,
+  type GeneralizedSignSgdOptions,
+  type GeneralizedSignState,
+} from "./signFamily.js";
+export {
+  scaleByAdagradNorm,
+  adagradNorm,
+  scaleByDelayedAdagrad,
+  delayedAdagrad,
+  type AdagradNormOptions,
+  type DelayedAdagradOptions,
+  type AdagradNormState,
+  type DelayedAdagradCoordinateState,
+} from "./adagradNorm.js";
+export { stepTunedSgd, type StepTunedSgdOptions, type StepTunedSgdState } from "./stepTuned.js";
+export { clipByWeightNorm, sibert, type SibertOptions } from "./sibert.js";
+export { averaging, type AveragingKind, type AveragingOptions, type AveragingState } from "./averaging.js";
+export { gadam, type GadamOptions } from "./gadam.js";
+export {
+  linearLrScaling,
+  sqrtLrScaling,
+  sgdNoiseScale,
+  batchSizeSchedule,
+  type BatchChange,
+  type NoiseScaleInputs,
+  type BatchSizeSchedule,
+  type BatchSizeScheduleOptions,
+} from "./scaling.js";
+export {
   constantSchedule,
   stepDecay,
   exponentialDecay,
   cosineDecay,
   linearWarmup,
   piecewiseConstant,
+  cyclicSchedule,
+  type CyclicScheduleOptions,
   type StepDecayOptions,
   type ExponentialDecayOptions,
   type CosineDecayOptions,
@@ -36,11 +84,32 @@ export {
   AdamwConfigSchema,
   RmspropConfigSchema,
   AdagradConfigSchema,
+  AveragingConfigSchema,
+  NormalizedGdConfigSchema,
+  SqrtLossGdConfigSchema,
+  SignSgdConfigSchema,
+  SignumConfigSchema,
+  NormalizedSgdMomentumConfigSchema,
+  GeneralizedSignSgdConfigSchema,
+  AdagradNormConfigSchema,
+  DelayedAdagradConfigSchema,
+  StepTunedSgdConfigSchema,
+  SibertConfigSchema,
+  GadamConfigSchema,
   parseConfig,
+  type AveragingConfig,
   type OptimizerConfig,
   type OptimizerConfigInput,
   type OptimizerKind,
   type ScheduleConfig,
   type ScheduleConfigInput,
 } from "./schema.js";
-export { optimizerRegistry, createOptimizer, createSchedule, type OptimizerFactory } from "./registry.js";
+export {
+  optimizerRegistry,
+  createOptimizer,
+  createSchedule,
+  optimizerLr,
+  optimizerMomentum,
+  type OptimizerFactory,
+} from "./registry.js";
+export { sam, samConfigSchema, type SamOptions, type SamWindow } from "./sam.js";

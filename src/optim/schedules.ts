@@ -152,3 +152,38 @@ export function piecewiseConstant(boundaries: readonly number[], values: readonl
   const vs = values.slice();
   return (t) => vs[countReached(bs, t)];
 }
+
+/** Options of `cyclicSchedule`. */
+export interface CyclicScheduleOptions {
+  /** The rate α₂ > 0 at the end of each cycle. */
+  readonly minValue: number;
+  /** Cycle length c ≥ 1 in steps. */
+  readonly cycle: number;
+  /** First step of the first cycle (default 0); the rate is α₁ before it. */
+  readonly start?: number;
+}
+
+/**
+ * The cyclic learning rate of SWA (Izmailov, Podoprikhin, Garipov, Vetrov & Wilson, "Averaging
+ * Weights Leads to Wider Optima and Better Generalization", UAI 2018): within each cycle of c
+ * steps the rate falls linearly from α₁ to α₂,
+ *
+ * `τ(t) = ((t − start) mod c + 1)/c`, `η_t = (1 − τ) α₁ + τ α₂` for `t ≥ start`, `η_t = α₁` before.
+ * (The paper's 1-based iteration i is our t − start + 1.) The last step of each cycle has rate α₂, and
+ * that is the step whose result `averaging(…, {kind: "swa", cycle: c, start})` averages. c = 1 gives
+ * the constant rate α₂ from `start` on.
+ *
+ * @param init α₁ > 0. @param opts.minValue α₂ > 0. @param opts.cycle c ≥ 1. @param opts.start default 0.
+ */
+export function cyclicSchedule(init: number, opts: CyclicScheduleOptions): Schedule {
+  const { minValue, cycle, start = 0 } = opts;
+  checkPositive(init, "cyclicSchedule: init");
+  checkPositive(minValue, "cyclicSchedule: minValue");
+  check(Number.isInteger(cycle) && cycle >= 1, `cyclicSchedule: cycle must be an integer ≥ 1, got ${cycle}`);
+  check(Number.isInteger(start) && start >= 0, `cyclicSchedule: start must be an integer ≥ 0, got ${start}`);
+  return (t) => {
+    if (t < start) return init;
+    const tau = (((t - start) % cycle) + 1) / cycle;
+    return (1 - tau) * init + tau * minValue;
+  };
+}

@@ -1,9 +1,10 @@
 /**
  * Config schemas of optimizers and learning-rate schedules (zod v4, unknown keys rejected, defaults
- * filled in so that a parsed config is complete and hashable; only `clipNorm`, `warmupSteps` and
- * cosine's `decaySteps` stay optional, absence meaning "none" / "the run's length").
+ * filled in so that a parsed config is complete and hashable; only `clipNorm`, `averaging`,
+ * `warmupSteps` and cosine's `decaySteps` stay optional, absence meaning "none" / "the run's length").
  */
 import { z } from "zod";
+import { samConfigSchema } from "./sam.js";
 import { UserError } from "../core/index.js";
 
 const lr = z.number().positive().finite().describe("base learning rate η > 0");
@@ -12,6 +13,32 @@ const unit = z.number().min(0).lt(1);
 const nonneg = z.number().min(0).finite();
 const weightDecay = nonneg.default(0).describe("weight decay λ ≥ 0");
 const decoupled = z.boolean().default(false).describe("decoupled (AdamW/SGDW) instead of L2 decay");
+
+const startStep = z.number().int().min(0).default(0);
+
+/**
+ * Iterate averaging around an optimizer (see `averaging`): a discriminated union on `kind`:
+ * `{kind: "tail", start = 0}`, `{kind: "ema", start = 0, decay = 0.999}`,
+ * `{kind: "swa", start = 0, cycle = 1}`.
+ */
+export const AveragingConfigSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("tail"),
+    start: startStep.describe("index of the first update whose result is averaged"),
+  }),
+  z.strictObject({
+    kind: z.literal("ema"),
+    start: startStep.describe("index of the first update whose result enters the EMA"),
+    decay: unit.default(0.999).describe("EMA decay d: avg ← d·avg + (1 − d)·w"),
+  }),
+  z.strictObject({
+    kind: z.literal("swa"),
+    start: startStep.describe("step where the SWA phase starts (its iterate is the first model)"),
+    cycle: z.number().int().min(1).default(1).describe("updates per cycle; one iterate averaged per cycle"),
+  }),
+]);
+export type AveragingConfig = z.output<typeof AveragingConfigSchema>;
+const averaging = AveragingConfigSchema.optional().describe("average the iterates (none when absent)");
 
 const noNesterovWithoutMomentum = {
   check: (c: { momentum: number; nesterov: boolean }) => !c.nesterov || c.momentum > 0,
@@ -28,6 +55,7 @@ export const SgdConfigSchema = z
     weightDecay,
     decoupled,
     clipNorm,
+    averaging,
   })
   .refine(noNesterovWithoutMomentum.check, noNesterovWithoutMomentum.message);
 
@@ -41,13 +69,14 @@ const adamFields = {
 };
 
 /** Config of `adam` (coupled L2 decay, as PyTorch's Adam). */
-export const AdamConfigSchema = z.strictObject({ kind: z.literal("adam"), ...adamFields, weightDecay });
+export const AdamConfigSchema = z.strictObject({ kind: z.literal("adam"), ...adamFields, weightDecay, averaging });
 
 /** Config of `adamw` (decoupled decay, default λ = 1e-4). */
 export const AdamwConfigSchema = z.strictObject({
   kind: z.literal("adamw"),
   ...adamFields,
   weightDecay: nonneg.default(1e-4).describe("decoupled weight decay λ ≥ 0"),
+  averaging,
 });
 
 /** Config of `rmsprop`. */
@@ -63,6 +92,7 @@ export const RmspropConfigSchema = z
     weightDecay,
     decoupled,
     clipNorm,
+    averaging,
   })
   .refine(noNesterovWithoutMomentum.check, noNesterovWithoutMomentum.message);
 
@@ -75,15 +105,143 @@ export const AdagradConfigSchema = z.strictObject({
   weightDecay,
   decoupled,
   clipNorm,
+  averaging,
+});
+
+const positive = z.number().positive().finite();
+const guard = positive.default(1e-12).describe("floor ε > 0 of the normalising quantity");
+
+/** Config of `normalizedGd`: `w ← w − η g/max(‖g‖, ε)`. */
+export const NormalizedGdConfigSchema = z.strictObject({
+  kind: z.literal("normalizedGd"),
+  lr,
+  eps: guard,
+  clipNorm,
+  averaging,
+});
+
+/** Config of `sqrtLossGd`: `w ← w − η ∇L/(2√max(L, ε))`. */
+export const SqrtLossGdConfigSchema = z.strictObject({
+  kind: z.literal("sqrtLossGd"),
+  lr,
+  eps: guard,
+  clipNorm,
+  averaging,
+});
+
+/** Config of `signSgd`: `w ← w − η sign(g)`. */
+export const SignSgdConfigSchema = z.strictObject({ kind: z.literal("signSgd"), lr, clipNorm, averaging });
+
+/** Config of `signum`: `m ← βm + (1−β)g`, `w ← w − η sign(m)`. */
+export const SignumConfigSchema = z.strictObject({
+  kind: z.literal("signum"),
+  lr,
+  momentum: unit.default(0.9),
+  clipNorm,
+  averaging,
+});
+
+/** Config of `normalizedSgdMomentum`: `m ← βm + (1−β)g`, `w ← w − η m/‖m‖`. */
+export const NormalizedSgdMomentumConfigSchema = z.strictObject({
+  kind: z.literal("normalizedSgdMomentum"),
+  lr,
+  momentum: unit.default(0.9),
+  eps: guard,
+  clipNorm,
+  averaging,
+});
+
+/** Config of `generalizedSignSgd` (Crawshaw et al. 2022). */
+export const GeneralizedSignSgdConfigSchema = z.strictObject({
+  kind: z.literal("generalizedSignSgd"),
+  lr,
+  b1: unit.default(0.9),
+  b2: unit.default(0.999).describe("second-moment decay β₂ (of m²); 0 gives signSGD with momentum"),
+  eps: nonneg.default(1e-8),
+  biasCorrection: z.boolean().default(true).describe("divide v by 1 − β₂ᵗ"),
+  clipNorm,
+  averaging,
+});
+
+/** Config of `adagradNorm` (Ward, Wu & Bottou 2019). */
+export const AdagradNormConfigSchema = z.strictObject({
+  kind: z.literal("adagradNorm"),
+  lr,
+  initialAccumulatorValue: positive.default(0.1).describe("b₀² > 0"),
+  clipNorm,
+  averaging,
+});
+
+/** Config of `delayedAdagrad` (Li & Orabona 2019). */
+export const DelayedAdagradConfigSchema = z.strictObject({
+  kind: z.literal("delayedAdagrad"),
+  lr,
+  initialAccumulatorValue: positive.default(1).describe("β > 0 in α/(β + Σ_{i<t}‖g_i‖²)^{1/2+ε}"),
+  epsExponent: z.number().min(0).lt(0.5).default(0).describe("ε ∈ [0, 1/2) in the exponent 1/2 + ε"),
+  coordinatewise: z.boolean().default(false).describe("one accumulator per coordinate"),
+  clipNorm,
+  averaging,
+});
+
+/** Config of `stepTunedSgd` (Castera et al. 2021); `lr` is α. */
+export const StepTunedSgdConfigSchema = z
+  .strictObject({
+    kind: z.literal("stepTunedSgd"),
+    lr,
+    mu: positive.default(2).describe("multiplier where the curvature estimate is ≤ 0"),
+    beta: unit.default(0.9).describe("averaging of gradient differences"),
+    minGamma: positive.default(0.5).describe("lower bound m̃ of the tuned multiplier"),
+    maxGamma: positive.default(2).describe("upper bound M̃ of the tuned multiplier"),
+    delta: z.number().min(0).lt(0.5).default(0.001).describe("steps decay as (k+1)^-(1/2+δ)"),
+    clipNorm,
+    averaging,
+  })
+  .refine((c) => c.maxGamma >= c.minGamma, { message: "maxGamma must be ≥ minGamma", path: ["maxGamma"] });
+
+/** Config of `sibert` (Li et al. 2022): SGD + weight decay, gradient norm clipped to ‖w‖√(2λ/η). */
+export const SibertConfigSchema = z.strictObject({
+  kind: z.literal("sibert"),
+  lr,
+  weightDecay: positive.default(1e-4).describe("weight decay λ > 0 (also sets the clipping threshold)"),
+  clipNorm,
+  averaging,
+});
+
+/** Config of `gadam` (Granziol et al. 2021): AdamW with tail averaging from `start`. */
+export const GadamConfigSchema = z.strictObject({
+  kind: z.literal("gadam"),
+  ...adamFields,
+  weightDecay: nonneg.default(1e-4).describe("decoupled weight decay λ ≥ 0"),
+  start: startStep.describe("index of the first update whose result is averaged"),
 });
 
 /** An optimizer config: a discriminated union on `kind`. `lr` is the base rate fed to the schedule. */
-export const OptimizerConfigSchema = z.discriminatedUnion("kind", [
+/** Every optimizer except the SAM wrapper (which takes one of these as its `base`). */
+export const BaseOptimizerConfigSchema = z.discriminatedUnion("kind", [
   SgdConfigSchema,
   AdamConfigSchema,
   AdamwConfigSchema,
   RmspropConfigSchema,
   AdagradConfigSchema,
+  NormalizedGdConfigSchema,
+  SqrtLossGdConfigSchema,
+  SignSgdConfigSchema,
+  SignumConfigSchema,
+  NormalizedSgdMomentumConfigSchema,
+  GeneralizedSignSgdConfigSchema,
+  AdagradNormConfigSchema,
+  DelayedAdagradConfigSchema,
+  StepTunedSgdConfigSchema,
+  SibertConfigSchema,
+  GadamConfigSchema,
+]);
+
+/** SAM / ASAM / m-sharpness around a base optimizer (see sam.ts); `lr` lives in `base`. */
+export const SamConfigSchema = samConfigSchema(BaseOptimizerConfigSchema);
+
+export const OptimizerConfigSchema = z.discriminatedUnion("kind", [
+  ...BaseOptimizerConfigSchema.options,
+  SamConfigSchema,
 ]);
 export type OptimizerConfig = z.output<typeof OptimizerConfigSchema>;
 export type OptimizerConfigInput = z.input<typeof OptimizerConfigSchema>;
@@ -132,6 +290,13 @@ export const ScheduleConfigSchema = z.discriminatedUnion("kind", [
       message: "values needs one more entry than boundaries",
       path: ["values"],
     }),
+  z.strictObject({
+    kind: z.literal("cyclic"),
+    minFraction: z.number().positive().finite().describe("rate at the end of each cycle, as a multiple of lr"),
+    cycle: z.number().int().min(1).describe("cycle length in steps"),
+    start: startStep.describe("first step of the first cycle (lr before it)"),
+    warmupSteps,
+  }),
 ]);
 export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
 export type ScheduleConfigInput = z.input<typeof ScheduleConfigSchema>;

@@ -7,6 +7,7 @@ import { takeRows } from "../data/index.js";
 import type { Probe, ProbeContext } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
+import { effectiveLr } from "../models/index.js";
 import { curvatureObjective } from "../curvature/objective.js";
 import { gradientNoise } from "../curvature/gradients.js";
 
@@ -78,6 +79,22 @@ export function gradNoiseProbe(cfg: Extract<ProbeConfig, { kind: "gradNoise" }>)
   };
 }
 
+/**
+ * `weights/effectiveLr/<group>` = η/‖w‖² for each scale-invariant parameter group of a
+ * scale-invariant network (Li, Bhojanapalli, Zaheer, Reddi & Kumar 2022; Arora, Li & Lyu 2019): the
+ * step size that the direction w/‖w‖ effectively sees.
+ */
+export function effectiveLrProbe(cfg: Extract<ProbeConfig, { kind: "effectiveLr" }>): Probe {
+  return {
+    name: "effectiveLr",
+    every: cfg.every,
+    async measure(ctx) {
+      const r = await effectiveLr(keep(ctx.params), ctx.lr);
+      return Object.fromEntries(Object.entries(r).map(([g, v]) => [`weights/effectiveLr/${g}`, v]));
+    },
+  };
+}
+
 /** Builds the probes of a spec. */
 export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
   return configs.map((c) => {
@@ -90,6 +107,8 @@ export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
         return hessianProbe(c);
       case "gradNoise":
         return gradNoiseProbe(c);
+      case "effectiveLr":
+        return effectiveLrProbe(c);
     }
   });
 }

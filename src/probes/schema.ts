@@ -49,6 +49,10 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
     preconditioned: z.boolean().default(false),
   }),
   z.strictObject({
+    kind: z.literal("effectiveLr"),
+    every: z.number().int().positive().default(10),
+  }),
+  z.strictObject({
     kind: z.literal("gradNoise"),
     every: z.number().int().positive().default(50),
     /** Per-example gradients are costly: a fixed subset by default. */

@@ -12,7 +12,7 @@ import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js"
 import type { ExperimentSpec } from "../experiments/schema.js";
 import { createLoss } from "../losses/index.js";
 import { createModel } from "../models/index.js";
-import { createOptimizer, createSchedule } from "../optim/index.js";
+import { createOptimizer, createSchedule, optimizerLr, optimizerMomentum } from "../optim/index.js";
 import { createProbes, probeDue, type Probe } from "../probes/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { readTrainCheckpoint, writeTrainCheckpoint } from "./checkpoint.js";
@@ -89,7 +89,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     const model = createModel(spec.model, data.train.xShape, outputDim);
     const loss = createLoss(spec.loss);
     const opt = createOptimizer(spec.optimizer);
-    const schedule = createSchedule(spec.schedule, spec.optimizer.lr, spec.steps);
+    const schedule = createSchedule(spec.schedule, optimizerLr(spec.optimizer), spec.steps);
     const root = Key.fromSeed(spec.seed);
     if (spec.batchSchedule && spec.batchSize === "full") {
       throw new UserError("batchSchedule needs a numeric batchSize (the size before the first milestone)");
@@ -206,7 +206,11 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
         { step, key: "optim/lr", value: lr },
         { step, key: "optim/batchSize", value: batchSize },
         // SGD noise scale g = εN/(B(1−m)) (Smith & Le 2018; m the heavy-ball momentum, 0 otherwise)
-        { step, key: "optim/noiseScale", value: (lr * data.train.n) / (batchSize * (1 - momentumOf(spec.optimizer))) },
+        {
+          step,
+          key: "optim/noiseScale",
+          value: (lr * data.train.n) / (batchSize * (1 - optimizerMomentum(spec.optimizer))),
+        },
       );
       step++;
       stepsThisCall++;
@@ -264,10 +268,6 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     for (const p of probes) p.dispose?.();
     engine?.dispose();
   }
-}
-
-function momentumOf(opt: { kind: string; momentum?: unknown }): number {
-  return opt.kind === "sgd" && typeof opt.momentum === "number" ? opt.momentum : 0;
 }
 
 function describe(data: DataSplit, which: "train" | "test") {

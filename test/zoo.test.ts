@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runExperiment, resumeExperiment } from "../src/train/trainer.js";
+import { metricMap, smallExperiment, tempStore } from "./helpers.js";
+
+type Store = ReturnType<typeof tempStore>;
+const values = (store: Store, id: string, key: string) => store.getMetrics(id, { keys: [key] }).map((p) => p.value);
+
+describe("the optimizer zoo inside the trainer", () => {
+  it("SAM and m-sharpness run through the trainer's gradFn; ρ = 0 reduces to the base optimizer", async () => {
+    const store = tempStore();
+    const sgd = await runExperiment(smallExperiment(["dtype=float64", "optimizer={kind: sgd, lr: 0.1}"]), { store });
+    const sam0 = await runExperiment(
+      smallExperiment(["dtype=float64", "optimizer={kind: sam, rho: 0, base: {kind: sgd, lr: 0.1}}"]),
+      { store },
+    );
+    const a = values(store, sgd.runId, "test/loss");
+    values(store, sam0.runId, "test/loss").forEach((v, i) => assert.ok(Math.abs(v - a[i]) < 1e-10, `${v} vs ${a[i]}`));
+    const sam = await runExperiment(
+      smallExperiment(["dtype=float64", "optimizer={kind: sam, rho: 0.1, base: {kind: sgd, lr: 0.1}}"]),
+      { store },
+    );
+    const msam = await runExperiment(
+      smallExperiment(["dtype=float64", "optimizer={kind: sam, rho: 0.1, m: 2, base: {kind: sgd, lr: 0.1}}"]),
+      { store },
+    );
+    for (const r of [sam, msam]) {
+      assert.equal(r.status, "completed");
+      assert.notDeepEqual(
+        values(store, r.runId, "train/batchLoss").slice(1),
+        values(store, sgd.runId, "train/batchLoss").slice(1),
+      );
+    }
+    assert.notDeepEqual(values(store, msam.runId, "train/batchLoss"), values(store, sam.runId, "train/batchLoss"));
+    assert.equal(values(store, sam.runId, "optim/lr")[0], 0.1, "lr comes from SAM's base optimizer");
+    store.close();
+  });
+
+  it("evaluates an averaged iterate beside the raw one (EMA with decay 0 is the raw iterate)", async () => {
+    const store = tempStore();
+    const ema0 = await runExperiment(
+      smallExperiment(["dtype=float64", "optimizer={kind: sgd, lr: 0.1, averaging: {kind: ema, decay: 0}}"]),
+      { store },
+    );
+    const raw = values(store, ema0.runId, "train/loss");
+    const avg = values(store, ema0.runId, "avg/train/loss");
+    assert.equal(avg.length, raw.length);
+    avg.slice(1).forEach((v, i) => assert.ok(Math.abs(v - raw[i + 1]) < 1e-12, `${v} vs ${raw[i + 1]}`));
+    const swa = await runExperiment(
+      smallExperiment(["optimizer={kind: sgd, lr: 0.1, averaging: {kind: swa, start: 10, cycle: 5}}"]),
+      { store },
+    );
+    const keys = store.metricKeys(swa.runId);
+    for (const k of ["avg/train/loss", "avg/test/accuracy", "avg/gap/loss"]) assert.ok(keys.includes(k), k);
+    assert.notDeepEqual(
+      values(store, swa.runId, "avg/test/loss").slice(3),
+      values(store, swa.runId, "test/loss").slice(3),
+    );
+    store.close();
+  });
+
+  it("batch-norm models thread running statistics through training, checkpoints and resume", async () => {
+    const store = tempStore();
+    const exp = smallExperiment(["model.norm=batch", "optimizer={kind: sgd, lr: 0.05}"]);
+    const straight = await runExperiment(exp, { store });
+    const part = await runExperiment(exp, { store, stopAfter: 15 });
+    await resumeExperiment(part.runId, { store });
+    const a = metricMap(store, straight.runId);
+    const b = metricMap(store, part.runId);
+    for (const k of [...b.keys()]) if (k.startsWith("15 ") && !a.has(k)) b.delete(k);
+    assert.deepEqual(b, a);
+    const ck = store.latestCheckpoint(straight.runId);
+    assert.ok(ck);
+    store.close();
+  });
+
+  it("scale-invariant networks report their effective learning rates η/‖w‖²", async () => {
+    const store = tempStore();
+    const r = await runExperiment(
+      smallExperiment(["optimizer={kind: sibert, lr: 0.1, weightDecay: 0.001}"], {
+        model: { kind: "scaleInvariantMlp", hidden: [16, 16], norm: "layer" },
+        probes: [
+          { kind: "effectiveLr", every: 10 },
+          { kind: "weightNorm", every: 10 },
+        ],
+      }),
+      { store },
+    );
+    assert.equal(r.status, "completed");
+    const keys = store.metricKeys(r.runId).filter((k) => k.startsWith("weights/effectiveLr/"));
+    assert.ok(keys.length >= 2, keys.join(", "));
+    for (const k of keys) assert.ok(values(store, r.runId, k).every((v) => v > 0 && Number.isFinite(v)));
+    store.close();
+  });
+
+  it("a small ResNet with batch norm trains on image-layout data", async () => {
+    const store = tempStore();
+    const r = await runExperiment(
+      smallExperiment(["steps=6", "evalEvery=3", "batchSize=8"], {
+        data: { kind: "mnist", nTrain: 32, nTest: 16, layout: "image" },
+        model: { kind: "resnet", depth: 1, width: 4 },
+      }),
+      { store },
+    );
+    assert.equal(r.status, "completed");
+    assert.ok(Number.isFinite(values(store, r.runId, "test/loss").at(-1)!));
+    store.close();
+  });
+});
