@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runExperiment, resumeExperiment } from "../src/train/trainer.js";
+import { loadCheckpoint } from "../src/store/index.js";
 import { metricMap, smallExperiment, tempStore } from "./helpers.js";
 
 type Store = ReturnType<typeof tempStore>;
@@ -71,6 +72,22 @@ describe("the optimizer zoo inside the trainer", () => {
     assert.deepEqual(b, a);
     const ck = store.latestCheckpoint(straight.runId);
     assert.ok(ck);
+    store.close();
+  });
+
+  it("SAM's second pass leaves batch-norm statistics unchanged (they come from the first pass)", async () => {
+    const store = tempStore();
+    const one = ["model.norm=batch", "steps=1", "evalEvery=1"];
+    const sgd = await runExperiment(smallExperiment([...one, "optimizer={kind: sgd, lr: 0.1}"]), { store });
+    const sam = await runExperiment(
+      smallExperiment([...one, "optimizer={kind: sam, rho: 0.5, base: {kind: sgd, lr: 0.1}}"]),
+      { store },
+    );
+    const a = loadCheckpoint(store, sgd.runId, 1).arrays;
+    const b = loadCheckpoint(store, sam.runId, 1).arrays;
+    assert.ok(a.modelState.data.length > 0);
+    assert.deepEqual([...b.modelState.data], [...a.modelState.data]);
+    assert.notDeepEqual([...b.params.data], [...a.params.data], "the updates themselves differ");
     store.close();
   });
 

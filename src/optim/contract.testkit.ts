@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { jit, keep, np, settle, tree, type Array as NpArray, type DType, type Params } from "../core/index.js";
-import { createOptimizer, createSchedule, optimizerRegistry } from "./registry.js";
+import { createOptimizer, createSchedule, optimizerLr, optimizerRegistry } from "./registry.js";
+import { OptimizerConfigSchema, parseConfig } from "./schema.js";
 import type { OptimizerConfigInput, OptimizerKind } from "./schema.js";
 import { applyStep, halfSquareExtras, host, Quadratic, quadraticStep, scalar, treeOf } from "./testkit.js";
 import type { GradientTransformation, OptState } from "./types.js";
@@ -59,7 +60,10 @@ const lrs: Record<string, number> = {
 const cases: { name: string; config: OptimizerConfigInput }[] = Object.keys(optimizerRegistry).flatMap((kind) =>
   [{}, ...(variants[kind as OptimizerKind] ?? [])].map((opts) => ({
     name: `${kind}${Object.keys(opts).length ? " " + JSON.stringify(opts) : ""}`,
-    config: { kind, lr: lrs[kind] ?? 0.1, ...opts } as OptimizerConfigInput,
+    config: (kind === "sam"
+      ? // SAM wraps a base optimizer; a small ρ so that it settles within the tolerance of x*
+        { kind, rho: 1e-4, base: { kind: "sgd", lr: 0.1, momentum: 0.5 }, ...opts }
+      : { kind, lr: lrs[kind] ?? 0.1, ...opts }) as OptimizerConfigInput,
   })),
 );
 
@@ -147,7 +151,11 @@ function contractSuite(name: string, config: OptimizerConfigInput): void {
 
     it("converges on a convex quadratic in 200 jitted steps (cosine schedule)", async () => {
       const opt = createOptimizer(config);
-      const schedule = createSchedule({ kind: "cosine" }, (config as { lr: number }).lr, 200);
+      const schedule = createSchedule(
+        { kind: "cosine" },
+        optimizerLr(parseConfig(OptimizerConfigSchema, config, "optimizer")),
+        200,
+      );
       const step = quadraticStep(opt, q.fStar());
       const [A, b] = q.toDevice();
       let params = treeOf(x0);
