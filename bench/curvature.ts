@@ -17,11 +17,17 @@ const rng = Key.fromSeed(0).rng();
 const data = makeDataset({
   name: "bench",
   xShape: [784],
-  x: Float64Array.from({ length: n * 784 }, () => rng.uniform()),
+  // as ../shared/baselines/bench_torch.py: x ~ N(0, 1), random labels
+  x: Float64Array.from({ length: n * 784 }, () => rng.normal()),
   labels: Int32Array.from({ length: n }, () => rng.int(10)),
   numClasses: 10,
 });
-const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" }, [784], 10);
+// PyTorch's default Linear init U(±1/√fan_in) has std 1/√(3·fan_in): LeCun normal scaled by 1/√3
+const model = createModel(
+  { kind: "mlp", hidden: [256, 256], activation: "tanh", init: "lecun", initScale: 1 / Math.sqrt(3) },
+  [784],
+  10,
+);
 const loss = createLoss({ kind: "ce" });
 const params = model.init(Key.fromSeed(1), "float32");
 

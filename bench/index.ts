@@ -27,6 +27,15 @@ const TORCH = {
   hutch32_1t: 479,
 };
 
+function childJson(args: string[], threads: number): unknown {
+  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
+    env: { ...process.env, SGDLAB_THREADS: String(threads) },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`bench child ${args.join(" ")} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
 function child(args: string[], threads: number): Record<string, number> {
   const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
     env: { ...process.env, SGDLAB_THREADS: String(threads) },
@@ -112,6 +121,11 @@ for (const threads of [1, 2]) {
   }
 }
 
+const methods = childJson(["bench/methods.ts", String(Math.max(3, Math.floor(reps / 2)))], 1) as {
+  name: string;
+  ms: number;
+}[];
+
 const header = ["workload", "sgdlab", "torch (tuned)", "sgdlab / torch"];
 const body = rows.map((r) => [
   r.workload,
@@ -124,3 +138,9 @@ const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i])).join(" | ")} 
 console.log(line(header));
 console.log(`|${w.map((n) => "-".repeat(n + 2)).join("|")}|`);
 for (const b of body) console.log(line(b));
+
+const sgdMs = methods[0].ms;
+console.log("\nStep cost of each method, MLP 784-256-256-10 tanh CE, B=1000, float32, 1 thread:\n");
+console.log(`| method | ms per step | relative to SGD |`);
+console.log(`|---|---|---|`);
+for (const m of methods) console.log(`| ${m.name} | ${m.ms.toFixed(1)} | ${(m.ms / sgdMs).toFixed(2)}x |`);

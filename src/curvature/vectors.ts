@@ -4,15 +4,32 @@
  */
 import type { Rng } from "../core/keys.js";
 
-/** xᵀy. */
+/**
+ * xᵀy, with four interleaved accumulators: about 2× faster than one running sum in V8 on vectors of
+ * a few hundred thousand entries (Lanczos' reorthogonalization is dominated by these dot products).
+ */
 export function dot(x: Float64Array, y: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-  return s;
+  const n = x.length;
+  const m = n - (n % 4);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i < m; i += 4) {
+    s0 += x[i] * y[i];
+    s1 += x[i + 1] * y[i + 1];
+    s2 += x[i + 2] * y[i + 2];
+    s3 += x[i + 3] * y[i + 3];
+  }
+  for (; i < n; i++) s0 += x[i] * y[i];
+  return s0 + s1 + (s2 + s3);
 }
 
-/** ‖x‖₂ (scaled to avoid overflow/underflow, as in LAPACK's dnrm2). */
+/** ‖x‖₂: √(xᵀx), falling back to LAPACK dnrm2-style scaling when that over- or underflows. */
 export function norm(x: Float64Array): number {
+  const ss = dot(x, x);
+  if (ss > 1e-290 && ss < 1e290) return Math.sqrt(ss);
   let scale = 0;
   let ssq = 1;
   for (let i = 0; i < x.length; i++) {
@@ -26,9 +43,18 @@ export function norm(x: Float64Array): number {
   return scale * Math.sqrt(ssq);
 }
 
-/** y ← y + a·x (in place). */
+/** y ← y + a·x (in place; unrolled like `dot`). */
 export function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
+  const n = y.length;
+  const m = n - (n % 4);
+  let i = 0;
+  for (; i < m; i += 4) {
+    y[i] += a * x[i];
+    y[i + 1] += a * x[i + 1];
+    y[i + 2] += a * x[i + 2];
+    y[i + 3] += a * x[i + 3];
+  }
+  for (; i < n; i++) y[i] += a * x[i];
 }
 
 /** x ← a·x (in place). */
