@@ -5,30 +5,12 @@
  * Usage: node --import tsx bench/curvature.ts
  */
 import { Key, keep, release, treeAdd, treeFromHost, treeScale, treeSpec, type Params } from "../src/core/index.js";
+import { benchWorkload } from "./fixtures.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
 import { CountingOperator, curvatureObjective, hutchinson, lanczos } from "../src/curvature/index.js";
-import { makeDataset } from "../src/data/index.js";
-import { createLoss } from "../src/losses/index.js";
-import { createModel } from "../src/models/index.js";
 
 await initRuntime("wasm");
-const n = 1000;
-const rng = Key.fromSeed(0).rng();
-const data = makeDataset({
-  name: "bench",
-  xShape: [784],
-  // as ../shared/baselines/bench_torch.py: x ~ N(0, 1), random labels
-  x: Float64Array.from({ length: n * 784 }, () => rng.normal()),
-  labels: Int32Array.from({ length: n }, () => rng.int(10)),
-  numClasses: 10,
-});
-// PyTorch's default Linear init U(±1/√fan_in) has std 1/√(3·fan_in): LeCun normal scaled by 1/√3
-const model = createModel(
-  { kind: "mlp", hidden: [256, 256], activation: "tanh", init: "lecun", initScale: 1 / Math.sqrt(3) },
-  [784],
-  10,
-);
-const loss = createLoss({ kind: "ce" });
+const { n, data, model, loss, rng } = benchWorkload();
 const params = model.init(Key.fromSeed(1), "float32");
 
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {

@@ -4,26 +4,14 @@
  * Usage: node --import tsx bench/methods.ts [reps]
  */
 import { Key, keep, release, settle, toScalar } from "../src/core/index.js";
+import { benchWorkload } from "./fixtures.js";
 import { initRuntime } from "../src/core/runtime.js";
-import { makeDataset } from "../src/data/index.js";
-import { createLoss } from "../src/losses/index.js";
-import { createModel } from "../src/models/index.js";
 import { createOptimizer, type OptimizerConfigInput } from "../src/optim/index.js";
 import { StepEngine, type Regularizer, type TrainState } from "../src/train/engine.js";
 
 const reps = Number(process.argv[2] ?? 7);
 await initRuntime("wasm");
-const n = 1000;
-const rng = Key.fromSeed(0).rng();
-const data = makeDataset({
-  name: "bench",
-  xShape: [784],
-  x: Float64Array.from({ length: n * 784 }, () => rng.uniform()),
-  labels: Int32Array.from({ length: n }, () => rng.int(10)),
-  numClasses: 10,
-});
-const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" }, [784], 10);
-const loss = createLoss({ kind: "ce" });
+const { n, data, model, loss } = benchWorkload();
 
 const methods: { name: string; opt: OptimizerConfigInput; reg?: Regularizer }[] = [
   { name: "sgd", opt: { kind: "sgd", lr: 0.1 } },

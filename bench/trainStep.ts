@@ -5,10 +5,8 @@
  * Usage: node --import tsx bench/trainStep.ts <float32|float64> <reps>
  */
 import { Key, keep, release, settle, toScalar, type FloatDtype } from "../src/core/index.js";
+import { benchWorkload } from "./fixtures.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
-import type { Dataset } from "../src/data/types.js";
-import { createLoss } from "../src/losses/index.js";
-import { createModel } from "../src/models/index.js";
 import { createOptimizer } from "../src/optim/index.js";
 import { StepEngine, type TrainState } from "../src/train/engine.js";
 
@@ -16,21 +14,7 @@ const dtype = (process.argv[2] ?? "float32") as FloatDtype;
 const reps = Number(process.argv[3] ?? 15);
 await initRuntime("wasm");
 
-const n = 1000;
-const rng = Key.fromSeed(0).rng();
-const data: Dataset = {
-  name: "bench",
-  n,
-  xShape: [784],
-  x: Float64Array.from({ length: n * 784 }, () => rng.uniform()),
-  task: "classification",
-  numClasses: 10,
-  labels: Int32Array.from({ length: n }, () => rng.int(10)),
-  targets: null,
-  targetDim: 0,
-};
-const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" }, [784], 10);
-const loss = createLoss({ kind: "ce" });
+const { n, data, model, loss } = benchWorkload();
 const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
 const engine = new StepEngine(model, loss, opt, { dtype, chunkSize: n, classification: true });
 const params = model.init(Key.fromSeed(1), dtype);

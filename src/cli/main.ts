@@ -12,6 +12,7 @@ import { loadSpec, resolveSpec } from "../experiments/resolve.js";
 import { exportRun, RunStore, STORE_FILE } from "../store/index.js";
 import { fmt, table } from "./format.js";
 import { progressReporter } from "./progress.js";
+import type { TrainReporter, TrainResult } from "../train/trainer.js";
 
 /** Parses `argv` with node:util's parseArgs, turning its errors into usage errors (exit 2). */
 function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command: string) {
@@ -142,24 +143,35 @@ async function runCommand(argv: string[], out: Out): Promise<number> {
   const child = reexecWithThreads(exp.spec.threads, values.threads !== undefined);
   if (child !== null) return child;
   const store = openStore(values.store);
-  const { runExperiment } = await import("../train/trainer.js");
+  try {
+    const { runExperiment } = await import("../train/trainer.js");
+    return await train((opts) => runExperiment(exp, { store, ...opts }), values, out);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Runs a training call with Ctrl-C/SIGTERM turned into a graceful stop (checkpoint, status
+ * `interrupted`), prints the result as `--json`/`--quiet` ask, and returns the exit code.
+ */
+async function train(
+  call: (opts: { reporter: TrainReporter; signal: AbortSignal }) => Promise<TrainResult>,
+  values: { quiet?: boolean; json?: boolean },
+  out: Out,
+): Promise<number> {
   const ac = new AbortController();
   const onSig = () => ac.abort();
   process.once("SIGINT", onSig);
   process.once("SIGTERM", onSig);
   try {
-    const r = await runExperiment(exp, {
-      store,
-      reporter: values.quiet || values.json ? {} : progressReporter(),
-      signal: ac.signal,
-    });
+    const r = await call({ reporter: values.quiet || values.json ? {} : progressReporter(), signal: ac.signal });
     if (values.json) out(JSON.stringify(r));
     else if (values.quiet) out(`${r.status} ${r.runId}`);
     return exitFor(r.status);
   } finally {
     process.off("SIGINT", onSig);
     process.off("SIGTERM", onSig);
-    store.close();
   }
 }
 
@@ -183,23 +195,7 @@ async function resumeCommand(argv: string[], out: Out): Promise<number> {
     if (run.status === "completed") throw new UserError(`run ${run.id} is already completed`, 1);
     if (run.status === "running") throw new UserError(`run ${run.id} is still running (pid ${run.pid})`, 1);
     const { resumeExperiment } = await import("../train/trainer.js");
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once("SIGINT", onSig);
-    process.once("SIGTERM", onSig);
-    try {
-      const r = await resumeExperiment(run.id, {
-        store,
-        reporter: values.quiet || values.json ? {} : progressReporter(),
-        signal: ac.signal,
-      });
-      if (values.json) out(JSON.stringify(r));
-      else if (values.quiet) out(`${r.status} ${r.runId}`);
-      return exitFor(r.status);
-    } finally {
-      process.off("SIGINT", onSig);
-      process.off("SIGTERM", onSig);
-    }
+    return await train((opts) => resumeExperiment(run.id, { store, ...opts }), values, out);
   } finally {
     store.close();
   }
