@@ -10,6 +10,7 @@
  */
 import {
   jit,
+  tree,
   keep,
   lit,
   np,
@@ -300,21 +301,35 @@ export class StepEngine {
 
   /**
    * Batch-norm statistics recomputed for `params` (e.g. an averaged iterate: SWA's "BN update",
-   * Izmailov et al. 2018, §3.2): train-mode passes over `ds` in chunks from fresh running statistics.
-   * Consumes nothing; returns new state ([] for stateless models).
+   * Izmailov et al. 2018, §3.2), as PyTorch's `update_bn` does: the average over the training data of
+   * the batch statistics (each chunk weighted by its size; unbiased variances).
+   *
+   * `applyTrain` updates running statistics affinely, r' = a⊙r + c with a = (1 − momentum)^(ghost
+   * batches), so two calls from r and r + 1 give a = r'₁ − r'₀ and the chunk's statistics as the
+   * fixed point (r'₀ − a⊙r)/(1 − a), whatever the model's momentum. Returns new state ([] for
+   * stateless models); borrows `params`.
    */
   recalibrate(params: Params, ds: Dataset): ModelState {
     if (!this.stateful) return [];
-    let ms = this.#model.initState!(this.#o.dtype);
-    // several passes so that the momentum average forgets its initial value
-    for (let pass = 0; pass < 3; pass++) {
-      for (const c of this.chunks(ds)) {
-        const [out, next] = this.#model.applyTrain!(keep(params), ms, c.x.ref);
-        out.dispose();
-        ms = next;
-      }
+    const model = this.#model;
+    let acc: ModelState | null = null;
+    for (const c of this.chunks(ds)) {
+      const r = model.initState!(this.#o.dtype);
+      const r1 = tree.map((x: Array) => x.add(lit(1, x)), keep(r)) as ModelState;
+      const [o0, s0] = model.applyTrain!(keep(params), keep(r), c.x.ref);
+      const [o1, s1] = model.applyTrain!(keep(params), r1, c.x.ref);
+      release([o0, o1]);
+      const a = tree.map((x: Array, y: Array) => x.sub(y), s1, keep(s0)) as ModelState;
+      const w = c.x.shape[0] / ds.n;
+      const fixed = tree.map(
+        (s: Array, ai: Array, ri: Array) => s.sub(ai.ref.mul(ri)).div(lit(1, ai).sub(ai)).mul(lit(w, s)),
+        s0,
+        a,
+        r,
+      ) as ModelState;
+      acc = acc === null ? fixed : (tree.map((x: Array, y: Array) => x.add(y), acc, fixed) as ModelState);
     }
-    return ms;
+    return acc!;
   }
 
   #scalar(v: number): Array {
