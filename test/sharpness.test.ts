@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hessianCommand } from "../src/cli/hessian.js";
-import { runExperiment } from "../src/train/trainer.js";
-import { smallExperiment, tempStore } from "./helpers.js";
+import { resumeExperiment, runExperiment } from "../src/train/trainer.js";
+import { metricMap, smallExperiment, tempStore } from "./helpers.js";
 import { Key, keep, release, treeFromHost, treeSpec } from "../src/core/index.js";
 import { initRuntime } from "../src/core/runtime.js";
 import { adamPreconditioner, curvatureObjective, symmetricEigen } from "../src/curvature/index.js";
@@ -57,6 +57,20 @@ describe("hessian probe", () => {
     assert.equal(atEnd.step, 190);
     const rel = Math.abs(final.report.topEigenvalues[0] - atEnd.value) / atEnd.value;
     assert.ok(rel < 1e-5, `probe ${atEnd.value} vs hessian command ${final.report.topEigenvalues[0]}`);
+    store.close();
+  });
+
+  it("a resumed run measures exactly as the straight one (warm-start vectors are checkpointed)", async () => {
+    const store = tempStore();
+    const exp = eos({ warmStart: true, tol: 1e-4 }, ["steps=80"]);
+    const straight = await runExperiment(exp, { store });
+    const part = await runExperiment(exp, { store, stopAfter: 55 });
+    await resumeExperiment(part.runId, { store });
+    const a = metricMap(store, straight.runId);
+    const b = metricMap(store, part.runId);
+    for (const k of [...b.keys()]) if (k.startsWith("55 ") && !a.has(k)) b.delete(k);
+    assert.ok([...a.keys()].some((k) => k === "60 hessian/lambdaMax"));
+    assert.deepEqual(b, a);
     store.close();
   });
 

@@ -31,6 +31,16 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
   return {
     name: "hessian",
     every: cfg.every,
+    saveState() {
+      return Object.fromEntries((previous ?? []).map((v, i) => [`v${i}`, v]));
+    },
+    loadState(state) {
+      const vs = Object.keys(state)
+        .filter((k) => /^v[0-9]+$/.test(k))
+        .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+        .map((k) => state[k]);
+      previous = vs.length ? vs : null;
+    },
     async measure(ctx) {
       const objective = cfg.objective.startsWith("subset:") || cfg.objective === "full" ? cfg.objective : "batch";
       const obj = curvatureObjective(

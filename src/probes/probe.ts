@@ -42,6 +42,10 @@ export interface Probe {
   measure(ctx: ProbeContext): Promise<Record<string, number>>;
   /** Releases compiled state, if any. */
   dispose?(): void;
+  /** Host state to checkpoint (keys are local to the probe), e.g. warm-start vectors. */
+  saveState?(): Record<string, Float64Array>;
+  /** Restores what `saveState` returned (on resume). */
+  loadState?(state: Record<string, Float64Array>): void;
 }
 
 /** Whether `probe` runs at `step`. */

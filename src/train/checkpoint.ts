@@ -1,6 +1,7 @@
 /**
- * Training checkpoints: parameters and optimizer state flattened to float64 (exact for float32 and
- * float64 runs) plus the step. Keys and the data position need no storage: both are pure functions of
+ * Training checkpoints: parameters, optimizer state and model state flattened to float64 (exact for
+ * float32 and float64 runs), probes' own state (e.g. the warm-start eigenvectors of the Hessian probe,
+ * so that a resumed run measures exactly as the straight one), and the step. Keys and the data position need no storage: both are pure functions of
  * (seed, step) — batch plans are stateless and every key is derived from (seed, purpose, step).
  */
 import { keep, release, treeFromHost, treeSpec, treeToHost, type Params, type TreeSpec } from "../core/index.js";
@@ -17,13 +18,15 @@ export async function writeTrainCheckpoint(
   step: number,
   live: TrainState,
   spec: unknown,
+  probeState: Record<string, Float64Array> = {},
 ): Promise<void> {
   const p = await treeToHost(keep(live.params));
   const s = await treeToHost(keep(live.opt));
   const m = await treeToHost(keep(live.model));
   // the checkpoint carries its full resolved spec, so a file alone is enough to analyse it
   const meta = { format: "sgdlab-train/1", step, runId, spec };
-  saveCheckpoint(store, runId, step, { meta, arrays: { params: p, optState: s, modelState: m } });
+  const probes = Object.fromEntries(Object.entries(probeState).map(([k, v]) => [`probe/${k}`, v]));
+  saveCheckpoint(store, runId, step, { meta, arrays: { params: p, optState: s, modelState: m, ...probes } });
 }
 
 /**
@@ -36,7 +39,7 @@ export function readTrainCheckpoint(
   template: Params,
   opt: GradientTransformation,
   modelState: ModelState,
-): { step: number; state: TrainState } | null {
+): { step: number; state: TrainState; probeState: Record<string, Float64Array> } | null {
   if (!store.latestCheckpoint(runId)) return null;
   const { meta, arrays } = loadCheckpoint(store, runId);
   const step = (meta as { step?: unknown }).step;
@@ -61,5 +64,10 @@ export function readTrainCheckpoint(
   }
   const model = treeFromHost(mSpec, m);
   release(modelState);
-  return { step, state: { params: treeFromHost(pSpec, p), opt: treeFromHost(sSpec, s), model } };
+  const probeState = Object.fromEntries(
+    Object.entries(arrays)
+      .filter(([k]) => k.startsWith("probe/"))
+      .map(([k, v]) => [k.slice("probe/".length), v.data as Float64Array]),
+  );
+  return { step, state: { params: treeFromHost(pSpec, p), opt: treeFromHost(sSpec, s), model }, probeState };
 }

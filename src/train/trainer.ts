@@ -109,6 +109,11 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     const restored = resume ? readTrainCheckpoint(store, runId, initParams, opt, engine.initModelState()) : null;
     if (restored) {
       live = restored.state;
+      for (const probe of probes) {
+        const prefix = `${probe.name}/`;
+        const own = Object.entries(restored.probeState).filter(([k]) => k.startsWith(prefix));
+        if (own.length) probe.loadState?.(Object.fromEntries(own.map(([k, v]) => [k.slice(prefix.length), v])));
+      }
       step = restored.step;
       store.logEvent(runId, { step, kind: "resume", message: `resumed from step ${step}` });
     } else {
@@ -230,7 +235,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
       }
       if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) {
         flush();
-        await writeTrainCheckpoint(store, runId, step, live, spec);
+        await writeTrainCheckpoint(store, runId, step, live, spec, probeStates(probes));
       }
       if (now - lastYield > 25) {
         // Wasm work completes in microtasks only: yield to the event loop so signals (Ctrl-C) and
@@ -253,7 +258,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     }
     buffer.push({ step, key: "time/stepsPerSec", value: stepsThisCall / Math.max(elapsed, 1e-9) });
     flush();
-    if (status !== "diverged") await writeTrainCheckpoint(store, runId, step, live, spec);
+    if (status !== "diverged") await writeTrainCheckpoint(store, runId, step, live, spec, probeStates(probes));
     const summary = { step, ...lastEval, stepsPerSec: stepsThisCall / Math.max(elapsed, 1e-9) };
     if (status === "interrupted") store.finishRun(runId, "interrupted", { summary });
     else store.finishRun(runId, status, { summary });
@@ -268,6 +273,13 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     for (const p of probes) p.dispose?.();
     engine?.dispose();
   }
+}
+
+/** Every probe's checkpointable state, keyed `<probe name>/<key>`. */
+function probeStates(probes: Probe[]): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const p of probes) for (const [k, v] of Object.entries(p.saveState?.() ?? {})) out[`${p.name}/${k}`] = v;
+  return out;
 }
 
 function describe(data: DataSplit, which: "train" | "test") {
