@@ -1,6 +1,6 @@
-import { check, keep, lit, np, release, tree, treeNorm, type Params } from "../core/index.js";
-import type { Extras, GradientTransformation, OptState } from "./types.js";
-import { mapLeaves } from "./util.js";
+import { check, keep, lit, np, tree, treeNorm } from "../core/index.js";
+import type { GradientTransformation } from "./types.js";
+import { scaleLeaves, stateless } from "./util.js";
 
 /**
  * Clips the updates to a maximal global ℓ₂ norm (optax `clip_by_global_norm`), Pascanu, Mikolov &
@@ -16,21 +16,10 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
     maxNorm > 0 && Number.isFinite(maxNorm),
     `clipByGlobalNorm: maxNorm must be a finite number > 0, got ${maxNorm}`,
   );
-  return {
-    init(params: Params): OptState {
-      release(params);
-      return {};
-    },
-    update(updates: Params, state: OptState, params: Params, _extras: Extras): [Params, OptState] {
-      release(state);
-      release(params);
-      if (tree.leaves(updates).length === 0) return [updates, {}];
-      const norm = treeNorm(keep(updates));
-      const c = lit(maxNorm, norm);
-      const factor = c.ref.div(np.maximum(norm, c));
-      const out = mapLeaves((u) => u.mul(factor.ref), updates);
-      factor.dispose();
-      return [out, {}];
-    },
-  };
+  return stateless((updates) => {
+    if (tree.leaves(updates).length === 0) return updates;
+    const norm = treeNorm(keep(updates));
+    const c = lit(maxNorm, norm);
+    return scaleLeaves(updates, c.ref.div(np.maximum(norm, c)));
+  });
 }

@@ -1,8 +1,8 @@
-import { check, keep, lit, np, release, treeNorm, type Params } from "../core/index.js";
+import { check, keep, lit, np, release, treeNorm } from "../core/index.js";
 import { chain } from "./chain.js";
 import { scaleByLearningRate } from "./scaleByLearningRate.js";
-import type { Extras, GradientTransformation, OptState } from "./types.js";
-import { mapLeaves } from "./util.js";
+import type { GradientTransformation } from "./types.js";
+import { scaleLeaves, stateless } from "./util.js";
 
 /** Options of `normalizeByGlobalNorm` and `normalizedGd`. */
 export interface NormalizedOptions {
@@ -32,21 +32,10 @@ function checkEps(eps: number, what: string): void {
 export function normalizeByGlobalNorm(opts: NormalizedOptions = {}): GradientTransformation {
   const { eps = 1e-12 } = opts;
   checkEps(eps, "normalizeByGlobalNorm");
-  return {
-    init(params: Params): OptState {
-      release(params);
-      return {};
-    },
-    update(updates: Params, state: OptState, params: Params, _extras: Extras): [Params, OptState] {
-      release(state);
-      release(params);
-      const norm = treeNorm(keep(updates));
-      const inv = lit(1, norm).div(np.maximum(norm, lit(eps, norm)));
-      const out = mapLeaves((u) => u.mul(inv.ref), updates);
-      inv.dispose();
-      return [out, {}];
-    },
-  };
+  return stateless((updates) => {
+    const norm = treeNorm(keep(updates));
+    return scaleLeaves(updates, lit(1, norm).div(np.maximum(norm, lit(eps, norm))));
+  });
 }
 
 /**
@@ -72,26 +61,15 @@ export function normalizedGd(opts: NormalizedOptions = {}): GradientTransformati
 export function scaleBySqrtLoss(opts: SqrtLossOptions = {}): GradientTransformation {
   const { eps = 1e-12 } = opts;
   checkEps(eps, "scaleBySqrtLoss");
-  return {
-    init(params: Params): OptState {
-      release(params);
-      return {};
-    },
-    update(updates: Params, state: OptState, params: Params, extras: Extras): [Params, OptState] {
-      release(state);
-      release(params);
-      if (extras.value === undefined) {
-        release(updates);
-        throw new Error("scaleBySqrtLoss (sqrtLossGd) needs extras.value, the mini-batch loss at the parameters");
-      }
-      const L = extras.value.ref;
-      const root = np.sqrt(np.maximum(L, lit(eps, L)));
-      const inv = lit(0.5, root).div(root);
-      const out = mapLeaves((u) => u.mul(inv.ref), updates);
-      inv.dispose();
-      return [out, {}];
-    },
-  };
+  return stateless((updates, extras) => {
+    if (extras.value === undefined) {
+      release(updates);
+      throw new Error("scaleBySqrtLoss (sqrtLossGd) needs extras.value, the mini-batch loss at the parameters");
+    }
+    const L = extras.value.ref;
+    const root = np.sqrt(np.maximum(L, lit(eps, L)));
+    return scaleLeaves(updates, lit(0.5, root).div(root));
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import { chain } from "./chain.js";
 import { normalizeByGlobalNorm } from "./normalized.js";
 import { scaleByLearningRate } from "./scaleByLearningRate.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
-import { mapLeaves, treeDtype } from "./util.js";
+import { mapLeaves, stateless, treeDtype } from "./util.js";
 
 function checkUnit(b: number, what: string): void {
   check(Number.isFinite(b) && b >= 0 && b < 1, `${what} must lie in [0, 1), got ${b}`);
@@ -13,17 +13,7 @@ function checkUnit(b: number, what: string): void {
  * The sign of the updates, leafwise (sign(0) = 0): `u ← sign(u)`. Stateless.
  */
 export function scaleBySign(): GradientTransformation {
-  return {
-    init(params: Params): OptState {
-      release(params);
-      return {};
-    },
-    update(updates: Params, state: OptState, params: Params, _extras: Extras): [Params, OptState] {
-      release(state);
-      release(params);
-      return [mapLeaves((u) => np.sign(u), updates), {}];
-    },
-  };
+  return stateless((updates) => mapLeaves((u) => np.sign(u), updates));
 }
 
 /** State of `emaMomentum`: the running average `mu`, shaped like the parameters. */

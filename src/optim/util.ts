@@ -2,7 +2,8 @@
  * Internal helpers of optim/: leafwise maps over several trees and the dtype of a parameter tree.
  * Not part of the public surface.
  */
-import { np, tree, type Array, type DType } from "../core/index.js";
+import { np, release, tree, type Array, type DType, type Params } from "../core/index.js";
+import type { Extras, GradientTransformation, OptState } from "./types.js";
 import type { ArrayTree } from "../core/index.js";
 
 /**
@@ -25,4 +26,29 @@ export function mapLeaves<T extends ArrayTree>(f: (...xs: Array[]) => Array, fir
 export function treeDtype(t: ArrayTree): DType {
   const ls = tree.leaves(t);
   return ls.length > 0 ? ls[0].dtype : np.float32;
+}
+
+/**
+ * A stateless transform that ignores the parameters: `update(u) = f(u, extras)` with an empty state
+ * (`init` and `update` release the parameters and state they are handed, as the contract requires).
+ */
+export function stateless(f: (updates: Params, extras: Extras) => Params): GradientTransformation {
+  return {
+    init(params: Params): OptState {
+      release(params);
+      return {};
+    },
+    update(updates: Params, state: OptState, params: Params, extras: Extras): [Params, OptState] {
+      release(state);
+      release(params);
+      return [f(updates, extras), {}];
+    },
+  };
+}
+
+/** Every leaf of `updates` times the 0-d `factor`; consumes both. */
+export function scaleLeaves(updates: Params, factor: Array): Params {
+  const out = mapLeaves((u) => u.mul(factor.ref), updates);
+  factor.dispose();
+  return out;
 }

@@ -19,7 +19,7 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 /**
  * Exports one run (`id` may be a unique prefix) as text.
  *
- * - `csv`: wide format, one row per step that has any metric; columns `step` then the metric keys in
+ * - `csv`: wide format, one row per step that has at least one metric; columns `step` then the metric keys in
  *   sorted order; an absent value is an empty cell; non-finite values are `NaN`, `Infinity`, `-Infinity`.
  *   Lines end in `\n`.
  * - `json`: one line `{"run": {...meta, "spec": ...}, "metrics": {key: [[step, value], ...]}, "events": [...]}`
