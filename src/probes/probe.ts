@@ -7,7 +7,7 @@ import type { FloatDtype, Key, Params } from "../core/index.js";
 import type { DataSplit } from "../data/types.js";
 import type { Loss } from "../losses/types.js";
 import type { Model } from "../models/types.js";
-import type { OptState } from "../optim/types.js";
+import type { GradientTransformation, OptState } from "../optim/types.js";
 
 /** What a probe may look at. `params` and `init` are borrowed: never consume them, `keep()` them. */
 export interface ProbeContext {
@@ -31,6 +31,8 @@ export interface ProbeContext {
   /** Optimizer state (borrowed) and the optimizer's config, e.g. for preconditioned sharpness. */
   readonly optState: OptState;
   readonly optimizer: { readonly kind: string; readonly [option: string]: unknown };
+  /** The optimizer itself (its own stability threshold and preconditioner, where it has them). */
+  readonly transform: GradientTransformation;
   /** Stores a JSON artifact (e.g. a spectral density) for this step. */
   artifact(name: string, value: unknown): void;
 }

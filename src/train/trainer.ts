@@ -189,6 +189,7 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
           rootKey: root,
           optState: live.opt,
           optimizer: spec.optimizer,
+          transform: opt,
           artifact: (name, value) => store.putArtifact(runId, name, step, value),
         });
         for (const [key, value] of Object.entries(values)) buffer.push({ step, key, value });
