@@ -6,7 +6,12 @@ import { describe, it } from "node:test";
 // Thread count is fixed when jax-js loads, so each configuration runs in its own process.
 const CHILD = join(import.meta.dirname, "threads.child.ts");
 
-type Result = { threads: number; worker: string; metrics: [string, number][] };
+type Result = {
+  threads: number;
+  worker: string;
+  pool: { spawned: number; kernels: number[]; routines: number };
+  metrics: [string, number][];
+};
 
 function runWith(threads: number): Result {
   const r = spawnSync(process.execPath, ["--import", "tsx", CHILD], {
@@ -25,6 +30,11 @@ describe("Wasm worker threads", () => {
     assert.equal(two.threads, 2);
     assert.equal(one.worker, "undefined", "no worker pool with 1 thread");
     assert.equal(two.worker, "function", "the Worker shim is installed with 2 threads");
+    // the pool really ran: jax-js started one worker per thread and split kernels across both
+    assert.deepEqual(one.pool, { spawned: 0, kernels: [], routines: 0 });
+    assert.equal(two.pool.spawned, 2, "two workers started");
+    assert.equal(two.pool.kernels.length, 2);
+    for (const [i, k] of two.pool.kernels.entries()) assert.ok(k >= 30, `worker ${i} ran ${k} kernels (≥ 1 per step)`);
     assert.ok(one.metrics.length > 50);
     assert.deepEqual(two.metrics, one.metrics);
   });
