@@ -1,6 +1,6 @@
 /**
  * The benchmark workload shared by the bench workers: the MLP 784-256-256-10 (tanh, cross-entropy)
- * on 1000 random examples with random labels, as in ../shared/baselines/bench_torch.py (x ~ N(0, 1);
+ * on 1000 random examples with random labels, as in bench/baselines/bench_torch.py (x ~ N(0, 1);
  * PyTorch's default Linear init U(±1/√fan_in) has std 1/√(3·fan_in): LeCun normal scaled by 1/√3).
  */
 import { Key } from "../src/core/index.js";

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: prints benchmark tables and the ratio to the PyTorch CPU baselines measured on
- * the same kind of machine (../shared/baselines/torch-cpu.md, "tuned" columns).
+ * the same kind of machine (bench/baselines/torch-cpu.md, "tuned" columns).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +14,7 @@ interface Row {
   torch?: number;
 }
 
-/** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env (../shared/baselines/torch-cpu.md). */
+/** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env (bench/baselines/torch-cpu.md). */
 const TORCH = {
   step32_2t: 7.6,
   step32_1t: 8.8,

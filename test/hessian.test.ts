@@ -7,7 +7,7 @@ import { hessianCommand } from "../src/cli/hessian.js";
 import { runExperiment } from "../src/train/trainer.js";
 import { smallExperiment, tempStore } from "./helpers.js";
 
-const REF = join(import.meta.dirname, "..", "..", "shared", "reference");
+const REF = join(import.meta.dirname, "fixtures", "reference");
 const BIN = join(import.meta.dirname, "..", "bin", "sgdlab.js");
 
 const args = (over: Partial<Parameters<typeof hessianCommand>[0]>) => ({

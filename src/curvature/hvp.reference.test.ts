@@ -1,6 +1,6 @@
 /**
  * The curvature objective and Hessian operator against the PyTorch float64 reference cases in
- * ../shared/reference (exact double-backward Hessians; format in its README).
+ * test/fixtures/reference (exact double-backward Hessians; format in its README).
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";

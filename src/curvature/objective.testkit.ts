@@ -1,6 +1,6 @@
 /**
  * Fixtures for the curvature tests: tiny datasets and models, the PyTorch reference cases of
- * ../shared/reference, a parameter tree as a function of one flat vector (for jax-js's `hessian`),
+ * test/fixtures/reference, a parameter tree as a function of one flat vector (for jax-js's `hessian`),
  * and host linear algebra. Only *.test.ts files import this module.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -44,7 +44,7 @@ export function unflatten(spec: TreeSpec, theta: Array): Params {
   return tree.unflatten(spec.def, leaves) as Params;
 }
 
-/** A PyTorch reference case (format in ../shared/reference/README.md) ready to use. */
+/** A PyTorch reference case (format in test/fixtures/reference/README.md) ready to use. */
 export interface RefCase {
   name: string;
   model: Model;
@@ -55,7 +55,7 @@ export interface RefCase {
   ref: { loss: number; grad_norm: number; trace: number; frob_norm: number; P: number; top_eigs: number[] };
 }
 
-const REF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/reference");
+const REF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/reference");
 
 interface RefJson {
   activation: "tanh" | "relu" | "softplus" | "identity";

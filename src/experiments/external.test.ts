@@ -10,7 +10,7 @@ import { encodeSafetensors, readSafetensors } from "../data/index.js";
 import { createLoss, fullBatchValueAndGrad } from "../losses/index.js";
 import { loadMlpCase, loadSafetensorsModel } from "./external.js";
 
-const REF = join(import.meta.dirname, "..", "..", "..", "shared", "reference");
+const REF = join(import.meta.dirname, "..", "..", "test", "fixtures", "reference");
 
 before(async () => initRuntime("wasm"));
 

@@ -1,6 +1,6 @@
 /**
  * Models that come from outside sgdlab, for `sgdlab hessian --from-json` / `--model`: the reference
- * MLP case format of ../shared/reference/README.md (PyTorch layout), and a model spec JSON naming a
+ * MLP case format of test/fixtures/reference/README.md (PyTorch layout), and a model spec JSON naming a
  * safetensors weights file. Both give a model, its parameters, a loss and the data of the objective.
  */
 import { readFileSync } from "node:fs";
@@ -100,7 +100,7 @@ function flattenLike(model: Model, byName: Record<string, Float64Array>, source:
   return out;
 }
 
-/** Loads a reference MLP case (`sgdlab-mlp-case/1`, see ../shared/reference/README.md). */
+/** Loads a reference MLP case (`sgdlab-mlp-case/1`, see test/fixtures/reference/README.md). */
 export function loadMlpCase(path: string): ExternalModel {
   const parsed = CaseSchema.safeParse(readJson(path, "model case"));
   if (!parsed.success) {

@@ -1,6 +1,6 @@
 /**
  * MLP loss and gradient norm against the PyTorch float64 reference cases in
- * ../shared/reference/*.json (format in its README; W is stored out×in and transposed here into our
+ * test/fixtures/reference/*.json (format in its README; W is stored out×in and transposed here into our
  * [d_in, d_out] layout).
  */
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import { initRuntime, np, toScalar, treeNorm, valueAndGrad, type Array, type Par
 import { createModel } from "../models/index.js";
 import { createLoss } from "./schema.js";
 
-const REF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/reference");
+const REF_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../test/fixtures/reference");
 
 interface RefCase {
   activation: "tanh" | "relu" | "softplus" | "identity";
