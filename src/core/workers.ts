@@ -11,19 +11,31 @@
  * read to the host only through `core/own.ts`'s async helpers.
  */
 import { Worker as NodeWorker } from "node:worker_threads";
+import { UserError } from "./errors.js";
 
 /** Environment variable selecting the number of Wasm worker threads (1 = no workers). */
 export const THREADS_ENV = "SGDLAB_THREADS";
 
-/** Threads requested through `SGDLAB_THREADS`; 1 when unset. Throws on a malformed value. */
+/** The most Wasm worker threads sgdlab starts. */
+export const MAX_THREADS = 256;
+
+/**
+ * Parses a thread count (`--threads N`, `SGDLAB_THREADS`, …): an integer from 1 to {@link MAX_THREADS}.
+ * Throws a `UserError` (exit 2) naming `source` and the value otherwise.
+ */
+export function parseThreads(raw: string, source: string): number {
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new UserError(`${source} must be an integer from 1 to ${MAX_THREADS}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/** Threads requested through `SGDLAB_THREADS`; 1 when unset or empty. Throws a `UserError` on a malformed value. */
 export function requestedThreads(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[THREADS_ENV];
   if (raw === undefined || raw === "") return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 256) {
-    throw new Error(`${THREADS_ENV} must be an integer from 1 to 256, got "${raw}"`);
-  }
-  return n;
+  return parseThreads(raw, THREADS_ENV);
 }
 
 const PRELUDE = `
