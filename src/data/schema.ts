@@ -16,8 +16,12 @@
 import { z } from "zod";
 import { CIFAR10_TEST_FILES, CIFAR10_TRAIN_FILES } from "./cifar10.js";
 
-const count = z.int().min(1);
-const count0 = z.int().min(0);
+/** Sane upper bounds (far above what fits in memory; `experiments/memory.ts` checks the real need). */
+const MAX_EXAMPLES = 100_000_000;
+const MAX_DIM = 10_000_000;
+const count = z.int().min(1).max(MAX_EXAMPLES);
+const count0 = z.int().min(0).max(MAX_EXAMPLES);
+const dimension = z.int().min(1).max(MAX_DIM);
 const nonNeg = z.number().min(0);
 
 const commonOptions = {
@@ -29,12 +33,12 @@ const commonOptions = {
 const syntheticSizes = { nTrain: count.default(1000), nTest: count0.default(1000), ...commonOptions };
 const fileSizes = { nTrain: count.optional(), nTest: count0.optional(), ...commonOptions };
 const column = z.union([z.string().min(1), z.int()]);
-const imageShape = z.tuple([count, count, count]).optional();
+const imageShape = z.tuple([dimension, dimension, dimension]).optional();
 
 const GaussianMixture = z.strictObject({
   kind: z.literal("gaussianMixture"),
-  classes: z.int().min(2).default(2),
-  dim: count.default(2),
+  classes: z.int().min(2).max(MAX_DIM).default(2),
+  dim: dimension.default(2),
   separation: nonNeg.default(3),
   noise: nonNeg.default(1),
   ...syntheticSizes,
@@ -48,25 +52,25 @@ const Spirals = z.strictObject({
 const Moons = z.strictObject({ kind: z.literal("moons"), noise: nonNeg.default(0.1), ...syntheticSizes });
 const TeacherStudent = z.strictObject({
   kind: z.literal("teacherStudent"),
-  dim: count.default(10),
-  hidden: count.default(32),
+  dim: dimension.default(10),
+  hidden: dimension.default(32),
   activation: z.enum(["relu", "tanh", "sigmoid", "linear"]).default("relu"),
-  outDim: count.default(1),
+  outDim: dimension.default(1),
   noise: nonNeg.default(0),
   ...syntheticSizes,
 });
 const SparseLinear = z
   .strictObject({
     kind: z.literal("sparseLinear"),
-    dim: count.default(100),
-    k: count.default(5),
+    dim: dimension.default(100),
+    k: dimension.default(5),
     noise: nonNeg.default(0),
     ...syntheticSizes,
   })
   .refine((c) => c.k <= c.dim, { message: "k must be <= dim", path: ["k"] });
 const LinearlySeparable = z.strictObject({
   kind: z.literal("linearlySeparable"),
-  dim: count.default(2),
+  dim: dimension.default(2),
   margin: nonNeg.default(0.1),
   ...syntheticSizes,
 });

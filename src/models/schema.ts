@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 
-const positiveInt = z.number().int().positive();
+/** Widths, channels, depths: a sane upper bound (`experiments/memory.ts` checks the real need). */
+const positiveInt = z.number().int().positive().max(10_000_000);
 
 /** Elementwise nonlinearity applied after every layer except the last. */
 export const ActivationSchema = z.enum(["tanh", "relu", "gelu", "softplus", "elu", "identity"]);
