@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { check, UserError } from "../core/errors.js";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema.js";
@@ -9,23 +9,116 @@ export const STORE_FILE = "sgdlab.db";
 /** How long a writer waits for another process's write lock before failing (SQLite busy_timeout). */
 export const BUSY_TIMEOUT_MS = 15_000;
 
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  ENOTDIR: "a component of the path is not a folder",
+  EEXIST: "exists and is not a folder",
+  ENOENT: "no such file or folder",
+};
+
+/** A file-system error as a one-line `UserError` naming `what` (exit 2: the user can fix it). */
+export function fsError(e: unknown, what: string): UserError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? "";
+  return new UserError(`${what}: ${ERRNO_TEXT[code] ?? (e as Error)?.message ?? String(e)}${code ? ` (${code})` : ""}`);
+}
+
+/** Whether `e` is an SQLite error saying the database file is damaged or not a database. */
+export function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
+/** The `UserError` for a damaged database file (exit 2; the file was not modified). */
+export function damaged(file: string, detail: string): UserError {
+  return new UserError(
+    `run store ${file} is damaged (${detail.split("\n")[0]}); sgdlab did not modify it. ` +
+      `Copy it aside and recover what you can with: sqlite3 ${file} ".recover"`,
+  );
+}
+
+/**
+ * Creates a new store database atomically: build it (WAL, current schema) under a temporary name,
+ * then hard-link it into place. A concurrent creator that wins the race is simply used; no process
+ * ever sees a half-made or zero-byte `sgdlab.db` (which is why {@link openDatabase} can refuse one).
+ */
+function createDatabase(dir: string, file: string): void {
+  const tmp = `${file}.new-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    const db = new Database(tmp, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma("journal_mode = WAL");
+      migrate(db, dir);
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // EEXIST: another process created the store first. Without hard links, rename (not atomic
+      // against a racing creator, but each racer's file is complete).
+      if (code !== "EEXIST" && !existsSync(file)) renameSync(tmp, file);
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw fsError(e, `cannot create run store ${file}`);
+  } finally {
+    for (const s of ["", "-wal", "-shm"]) rmSync(tmp + s, { force: true });
+  }
+}
+
 /**
  * Opens `<dir>/sgdlab.db`: WAL journal, `synchronous = NORMAL` (durable against process crashes),
- * busy timeout {@link BUSY_TIMEOUT_MS}, foreign keys on. Read-write: creates the folder and migrates
- * the schema forward. Read-only: the store must exist at the current schema version. Problems the
- * user can fix (missing store, unreadable file, version mismatch) throw `UserError` naming the path.
+ * busy timeout {@link BUSY_TIMEOUT_MS}, foreign keys on. Read-write: creates the folder and the
+ * database (atomically) and migrates the schema forward. Read-only: the store must exist at the
+ * current schema version, and nothing is written.
+ *
+ * Every open runs `PRAGMA quick_check` before anything else touches the file: a damaged database
+ * (or a file that is not one) is refused with a `UserError` (exit 2) and left unmodified. A zero-byte
+ * `sgdlab.db` is refused too (SQLite would silently treat it as empty; sgdlab never leaves one).
+ * Problems the user can fix (store path is a file, missing store, permissions, schema version)
+ * throw `UserError` naming the path.
  */
 export function openDatabase(dir: string, readonly: boolean): Database.Database {
   const file = join(dir, STORE_FILE);
-  if (readonly) check(existsSync(file), `no run store in ${dir} (expected ${file})`);
-  else mkdirSync(dir, { recursive: true });
+  const dirStat = statOrNull(dir);
+  check(dirStat === null || dirStat.isDirectory(), `run store ${dir} is not a folder (--store names a folder)`);
+  if (readonly) check(dirStat !== null && existsSync(file), `no run store in ${dir} (expected ${file})`);
+  else if (dirStat === null) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw fsError(e, `cannot create run store folder ${dir}`);
+    }
+  }
+  const fileStat = statOrNull(file);
+  check(fileStat === null || fileStat.isFile(), `${file} is not a regular file`);
+  check(
+    fileStat === null || fileStat.size > 0,
+    `${file} is empty (0 bytes), so it holds no sgdlab store; remove it to start a new store in ${dir}`,
+  );
+  if (fileStat === null && !readonly) createDatabase(dir, file);
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+    db = new Database(file, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
   } catch (e) {
-    throw new UserError(`cannot open run store ${file}: ${(e as Error).message}`, 1);
+    throw new UserError(`cannot open run store ${file}: ${(e as Error).message}`);
   }
   try {
+    const rows = db.pragma("quick_check") as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+    if (problems.length) throw damaged(file, `SQLite quick_check: ${problems[0]}`);
     if (!readonly) {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
@@ -43,8 +136,13 @@ export function openDatabase(dir: string, readonly: boolean): Database.Database 
     }
   } catch (e) {
     db.close();
-    if (e instanceof Database.SqliteError && /NOTADB|CORRUPT/.test(e.code)) {
-      throw new UserError(`${file} is not a readable sgdlab store: ${e.message}`, 1);
+    if (isCorruption(e)) throw damaged(file, (e as Error).message);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code)) {
+      throw new UserError(
+        `cannot ${readonly ? "read" : "write"} run store ${file}: ${(e as Error).message} (${code})` +
+          (readonly ? "; a store in WAL mode needs its -shm file or a writable folder" : ""),
+      );
     }
     throw e;
   }
