@@ -5,7 +5,7 @@
 // checkpoint at t + 1.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { deriveKey, Key, release, treeFromHost, treeSpec, treeToHost, type Params } from "../src/core/index.js";
+import { deriveKey, Key, treeFromHost, treeSpec, treeToHost, type Params } from "../src/core/index.js";
 import { initRuntime } from "../src/core/runtime.js";
 import { loadData, makeBatchPlan } from "../src/data/index.js";
 import type { Dataset } from "../src/data/types.js";
