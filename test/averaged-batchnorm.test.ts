@@ -39,7 +39,7 @@ function hidden(p: Host, ds: Dataset, h: number): Float64Array {
 }
 
 /** Mean CE and accuracy of the eval-mode network with running statistics (mean, var). */
-function evaluate(p: Host, ds: Dataset, h: number, mean: Float64Array, variance: Float64Array) {
+function evaluate(p: Host, ds: Dataset, h: number, mean: ArrayLike<number>, variance: ArrayLike<number>) {
   const z = hidden(p, ds, h);
   const c = ds.numClasses;
   let loss = 0;

@@ -20,7 +20,7 @@ if (Base) {
       this.#index = counts.spawned++;
       counts.kernels.push(0);
     }
-    postMessage(m: unknown, t?: unknown): void {
+    override postMessage(m: unknown, t?: unknown): void {
       const type = (m as { type?: unknown } | null)?.type;
       if (type === "kernel") counts.kernels[this.#index]++;
       else if (type === "routine") counts.routines++;
