@@ -107,9 +107,40 @@ describe("slq", () => {
     );
     t.diagnostic(`L1 distance ${l1.toFixed(4)}`);
     assert.ok(l1 < 0.1, `L1 distance ${l1}`);
-    // The trace estimate n·(1/P)ΣΣ τ²θ from the same rules.
+    // The trace estimate n·(1/P)ΣΣ τ²θ from the same rules. Gauss quadrature with ≥ 1 node integrates
+    // f(x) = x exactly, so each probe's term is n·vᵀAv/‖v‖² = zᵀAz for the Rademacher z = √n·v: the
+    // SLQ trace is exactly Hutchinson's estimate with P = 10 probes. Its variance is
+    // Var = 2(‖A‖_F² − Σᵢ A_ii²)/P (Hutchinson 1990; Avron & Toledo 2011, Lemma 1), here σ ≈ 9.6.
+    // Tolerance 4σ: the key is fixed, so the test is deterministic, and a correct estimator lands
+    // within 4σ with probability ≥ 15/16 by Chebyshev (≈ 1 − 6e-5 if the sum is near Gaussian).
     const tr = lambda.reduce((s, x) => s + x, 0);
-    t.diagnostic(`trace ${slqTrace(r, n, (x) => x).toFixed(2)} vs ${tr.toFixed(2)}`);
+    let frob = 0;
+    let diag = 0;
+    for (let i = 0; i < n; i++) {
+      diag += a[i * n + i] ** 2;
+      for (let j = 0; j < n; j++) frob += a[i * n + j] ** 2;
+    }
+    const sd = Math.sqrt((2 * (frob - diag)) / 10);
+    const trEst = slqTrace(r, n, (x) => x);
+    t.diagnostic(`trace ${trEst.toFixed(2)} vs ${tr.toFixed(2)} (σ = ${sd.toFixed(2)})`);
+    assert.ok(Math.abs(trEst - tr) < 4 * sd, `SLQ trace ${trEst} vs exact ${tr}, 4σ = ${4 * sd}`);
+    // and it is the Hutchinson sum itself: the same probes' zᵀAz, recomputed densely
+    const probes: Float64Array[] = [];
+    const recorder: LinearOperator = {
+      dim: n,
+      matvec: (v) => {
+        probes.push(Float64Array.from(v));
+        return denseOperator(a, n).matvec(v);
+      },
+    };
+    const again = await slq(recorder, { probes: 10, steps: 60, key: Key.fromSeed(46) });
+    assert.deepEqual(again.weights, r.weights);
+    let hutch = 0;
+    for (let p = 0; p < 10; p++) {
+      const v = probes[p * 60]; // the first vector each probe's Lanczos run sees is v/‖v‖
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) hutch += (n * v[i] * a[i * n + j] * v[j]) / 10;
+    }
+    assert.ok(Math.abs(trEst - hutch) < 1e-9 * Math.abs(tr), `SLQ trace ${trEst} vs Hutchinson ${hutch}`);
   });
 
   it("is deterministic given the key and validates options", async () => {
