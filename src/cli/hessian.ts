@@ -80,7 +80,13 @@ async function subject(a: HessianArgs): Promise<Subject> {
   }
   const target = a.target!;
   if (target.endsWith(".ckpt") || existsSync(target)) {
-    const c = readCheckpointFile(target);
+    let c: ReturnType<typeof readCheckpointFile>;
+    try {
+      c = readCheckpointFile(target);
+    } catch (e) {
+      // a file named on the command line is input: missing or not a checkpoint is exit 2
+      throw e instanceof UserError ? new UserError(e.message, 2) : e;
+    }
     return fromTrainCheckpoint(c.meta, c.arrays.params?.data as Float64Array | undefined, `checkpoint ${target}`);
   }
   const store = RunStore.open(a.store ?? ".sgdlab", { readonly: true });
