@@ -82,29 +82,40 @@ export function readSafetensors(path: string): {
   return { tensors, metadata };
 }
 
-/** Encodes tensors as safetensors (F64 or F32), for tests and for exporting parameters. */
+/**
+ * Encodes tensors as safetensors (all F64 or all F32, little-endian, in insertion order), with an
+ * optional `__metadata__` map of strings. The header is padded with spaces to a multiple of 8 bytes,
+ * so the data of every tensor starts 8-byte aligned (as the format's reference writer does).
+ */
 export function encodeSafetensors(
   tensors: Record<string, { shape: number[]; data: ArrayLike<number> }>,
   dtype: "F64" | "F32" = "F64",
+  metadata?: Record<string, string>,
 ): Buffer {
   const width = WIDTH[dtype];
   const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
+    if (name === "__metadata__") throw new UserError('a tensor cannot be named "__metadata__"');
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) {
+      throw new UserError(`tensor "${name}": shape [${t.shape}] does not hold ${t.data.length} values`);
+    }
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length * width] };
     offset += t.data.length * width;
   }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8) json += " ";
-  const body = Buffer.alloc(offset);
-  let o = 0;
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const headerLen = (json.length + 7) & ~7;
+  const buf = Buffer.alloc(8 + headerLen + offset, 0x20);
+  buf.writeBigUInt64LE(BigInt(headerLen), 0);
+  json.copy(buf, 8);
+  let o = 8 + headerLen;
   for (const t of Object.values(tensors)) {
     for (let i = 0; i < t.data.length; i++, o += width) {
-      if (dtype === "F64") body.writeDoubleLE(t.data[i], o);
-      else body.writeFloatLE(t.data[i], o);
+      if (dtype === "F64") buf.writeDoubleLE(t.data[i], o);
+      else buf.writeFloatLE(t.data[i], o);
     }
   }
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, Buffer.from(json, "utf8"), body]);
+  return buf;
 }
