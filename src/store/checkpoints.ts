@@ -84,3 +84,62 @@ export function pruneCheckpoints(store: RunStore, runId: string, keepLast: numbe
   }
   return drop.map((c) => c.step);
 }
+
+/** A checkpoint that could not be used, and why. */
+export interface SkippedCheckpoint {
+  step: number;
+  reason: string;
+}
+
+/**
+ * The checkpoint to resume a run from: the one at `step` when given (a `UserError` listing the
+ * available steps when there is none there, or when its file is damaged), else the newest whose file
+ * reads back intact, with the newer damaged ones in `skipped`. Returns null when the run has no
+ * checkpoint at all; throws a `UserError` (exit 1) when it has some but none is intact.
+ */
+export function resumeCheckpoint(
+  store: RunStore,
+  runId: string,
+  step?: number,
+): { record: CheckpointRecord; skipped: SkippedCheckpoint[] } | null {
+  const all = store.listCheckpoints(runId);
+  if (step !== undefined) {
+    if (!all.some((c) => c.step === step)) {
+      throw new UserError(
+        `run ${runId} has no checkpoint at step ${step}; it has ${all.length ? `steps ${all.map((c) => c.step).join(", ")}` : "none"}`,
+      );
+    }
+    return { record: loadCheckpoint(store, runId, step).record, skipped: [] };
+  }
+  if (all.length === 0) return null;
+  const skipped: SkippedCheckpoint[] = [];
+  for (const c of [...all].reverse()) {
+    try {
+      return { record: loadCheckpoint(store, runId, c.step).record, skipped };
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      skipped.push({ step: c.step, reason: e.message });
+    }
+  }
+  throw new UserError(
+    `run ${runId}: no intact checkpoint (${skipped.map((s) => `step ${s.step}: ${s.reason}`).join("; ")})`,
+    1,
+  );
+}
+
+/**
+ * Rewinds a run to its checkpoint at `step` (see `RunStore.truncateAfter`): later metric points and
+ * checkpoints are deleted in one transaction, then the later checkpoint files, and a `rewind` event
+ * records why. The run's resumed trajectory then rewrites steps after `step` exactly once.
+ */
+export function rewindRun(store: RunStore, runId: string, step: number, why: string): number[] {
+  const removed = store.truncateAfter(runId, step);
+  for (const c of removed) rmSync(join(store.dir, c.path), { force: true });
+  store.logEvent(runId, {
+    step,
+    kind: "rewind",
+    message: `rewound to the checkpoint at step ${step}: ${why}`,
+    data: { removedCheckpoints: removed.map((c) => c.step) },
+  });
+  return removed.map((c) => c.step);
+}

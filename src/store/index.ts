@@ -1,7 +1,7 @@
 // The run store: SQLite tables for runs, metrics, events, checkpoints and artifacts; checkpoint files;
 // exports. Depends on nothing but core/errors.
 export { RunStore, DEFAULT_STORE_DIR, DEFAULT_STALE_AFTER_MS, type OpenOptions } from "./store.js";
-export { STORE_FILE, BUSY_TIMEOUT_MS, openDatabase } from "./sqlite.js";
+export { STORE_FILE, BUSY_TIMEOUT_MS, openDatabase, isCorruption, fsError } from "./sqlite.js";
 export {
   RUN_STATUSES,
   encodeJson,
@@ -31,7 +31,15 @@ export {
   type CheckpointPayload,
   type LoadedCheckpoint,
 } from "./checkpointFile.js";
-export { checkpointPath, saveCheckpoint, loadCheckpoint, pruneCheckpoints } from "./checkpoints.js";
+export {
+  checkpointPath,
+  saveCheckpoint,
+  loadCheckpoint,
+  pruneCheckpoints,
+  resumeCheckpoint,
+  rewindRun,
+  type SkippedCheckpoint,
+} from "./checkpoints.js";
 export { exportRun, type ExportFormat } from "./export.js";
 export { codeVersion } from "./codeVersion.js";
 export { newRunId, isProcessAlive } from "./runId.js";

@@ -24,6 +24,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ENOSPC: "no space left on device",
   ENOTDIR: "a component of the path is not a folder",
   EEXIST: "exists and is not a folder",
+  EISDIR: "is a folder",
   ENOENT: "no such file or folder",
 };
 

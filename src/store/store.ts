@@ -314,6 +314,26 @@ export class RunStore {
     return this.tx(() => this.q("DELETE FROM checkpoints WHERE run_id = ? AND step = ?").run(id, step).changes > 0);
   }
 
+  /**
+   * Rewinds a run's stored history to `step`: deletes, in one transaction, its metric points and
+   * checkpoint rows after `step` (events stay: they are the log), so that a run resumed from the
+   * checkpoint at `step` never leaves two histories in the store. Returns the checkpoint records
+   * removed (their files are the caller's).
+   */
+  truncateAfter(id: string, step: number): CheckpointRecord[] {
+    this.writable();
+    check(isStep(step), `step must be a non-negative integer, got ${step}`);
+    return this.tx(() => {
+      this.touch(id, Date.now());
+      const removed = (
+        this.q("SELECT * FROM checkpoints WHERE run_id = ? AND step > ? ORDER BY step").all(id, step) as CheckpointRow[]
+      ).map(checkpointFromRow);
+      this.q("DELETE FROM metrics WHERE run_id = ? AND step > ?").run(id, step);
+      this.q("DELETE FROM checkpoints WHERE run_id = ? AND step > ?").run(id, step);
+      return removed;
+    });
+  }
+
   /** Stores (or replaces) an artifact: bytes (`Uint8Array`) as a blob, anything else as JSON. */
   putArtifact(id: string, name: string, step: number, value: unknown): void {
     this.writable();
