@@ -29,3 +29,18 @@ export function duration(s: number): string {
   if (s >= 60) return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s`;
   return `${Math.round(s)}s`;
 }
+
+/**
+ * Control characters that could drive a terminal (C0 except newline, DEL, C1 — e.g. ESC and CSI —,
+ * line/paragraph separators, bidirectional overrides and isolates).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from user data made safe to print: every control character except newline becomes `\uXXXX`.
+ * Valid inside JSON strings too (JSON already escapes C0; this escapes the rest the same way).
+ */
+export function escapeControl(s: string): string {
+  return s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

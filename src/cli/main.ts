@@ -3,24 +3,44 @@
  * print). Returns the exit code: 0 ok, 1 a run failed or diverged... see `EXIT` below, 2 bad input.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../core/errors.js";
-import { requestedThreads } from "../core/workers.js";
+import { parseThreads, requestedThreads } from "../core/workers.js";
 import { loadSpec, resolveSpec } from "../experiments/resolve.js";
-import { exportRun, RunStore, STORE_FILE } from "../store/index.js";
-import { fmt, table } from "./format.js";
+import {
+  exportRun,
+  fsError,
+  loadCheckpoint,
+  resumeCheckpoint,
+  rewindRun,
+  RunStore,
+  STORE_FILE,
+} from "../store/index.js";
+import { describeError } from "./errors.js";
+import { escapeControl, fmt, table } from "./format.js";
 import { progressReporter } from "./progress.js";
 import type { TrainReporter, TrainResult } from "../train/trainer.js";
 
 /** Parses `argv` with node:util's parseArgs, turning its errors into usage errors (exit 2). */
 function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command: string) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const threads = (r.values as { threads?: unknown }).threads;
+    if (typeof threads === "string") parseThreads(threads, "--threads");
+    return r;
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${command}: ${(e as Error).message}\nrun "sgdlab ${command} --help" for usage`);
   }
+}
+
+/** Parses a non-negative integer flag value (a `UserError` naming the flag otherwise). */
+function stepFlag(v: string, command: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UserError(`${command}: --step must be a non-negative integer, got "${v}"`);
+  return n;
 }
 
 /** Options every data-printing command accepts. */
@@ -35,14 +55,16 @@ const HELP = `sgdlab — optimization dynamics and generalization of neural-netw
 
 Usage:
   sgdlab run <spec.yaml|json> [--set path=value ...] [--quiet] [--json]
-  sgdlab resume <run>          continue a run from its latest checkpoint
+  sgdlab resume <run> [--step N]  continue a run from its newest intact checkpoint (or the one at step N)
   sgdlab runs [--status S] [--limit N]
   sgdlab show <run>            metadata, spec, final metrics, checkpoints, events
   sgdlab export <run> --format csv|json [--out FILE]
+  sgdlab export <run> --weights FILE.safetensors [--step N]   a checkpoint's weights (latest by default)
   sgdlab hessian <run|file.ckpt> | --from-json CASE.json | --model MODEL.json
                  [--top k] [--bottom k] [--trace auto|exact|hutchinson|none] [--density] [--objective full|subset:N|batch:B]
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
+  sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -51,7 +73,8 @@ Options (every command):
   -h, --help      help;  --version  print the version
 
 A <run> is a run id or a unique prefix of one. Exit codes: 0 ok, 1 the run failed or diverged,
-2 invalid input (spec, arguments, files), 130 interrupted.`;
+2 invalid input (spec, arguments, files, store), 130 interrupted. SGDLAB_DEBUG=1 adds stack traces
+to internal errors.`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -62,10 +85,45 @@ function openStore(dir: string | undefined, readonly = false): RunStore {
   return RunStore.open(dir ?? ".sgdlab", { readonly });
 }
 
-/** Entry point: runs the command in `argv` and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
+/** Where the CLI writes; `main` defaults to the process's stdout and stderr. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Aborting it stops a training command as Ctrl-C would (for programmatic callers and tests). */
+  signal?: AbortSignal;
+}
+
+const processIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+let epipeHandled = false;
+/**
+ * A reader that goes away (`sgdlab export … | head -2`) is a normal end, not an error: EPIPE on
+ * stdout exits quietly with status 0.
+ */
+function exitQuietlyOnEpipe(): void {
+  if (epipeHandled) return;
+  epipeHandled = true;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    process.stderr.write(`sgdlab: cannot write to stdout: ${e.message}\n`);
+    process.exit(1);
+  });
+}
+
+/**
+ * Entry point: runs the command in `argv`, writing to `io` (default: stdout/stderr), and returns the
+ * exit code. Never throws: every error becomes one line on stderr (see `errors.ts`). Everything
+ * printed from user data (names, specs, messages) has its control characters escaped.
+ */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) exitQuietlyOnEpipe();
+  const out = (s: string) => io.out(escapeControl(s.endsWith("\n") ? s : `${s}\n`));
+  ctx = io;
   try {
+    requestedThreads(); // a malformed SGDLAB_THREADS is a usage error
     const [cmd, ...rest] = argv;
     if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") {
       out(HELP);
@@ -85,23 +143,26 @@ export async function main(argv: string[]): Promise<number> {
       case "show":
         return showCommand(rest, out);
       case "export":
-        return exportCommand(rest, out);
+        return await exportCommand(rest, out);
       case "hessian":
         return await hessianCmd(rest, out);
+      case "report":
+        return await (await import("./report.js")).reportCommand(rest, out);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report (see --help)`,
         );
     }
   } catch (e) {
-    if (e instanceof UserError) {
-      process.stderr.write(`sgdlab: ${e.message}\n`);
-      return e.exitCode;
-    }
-    process.stderr.write(`sgdlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 1;
+    const { message, exitCode } = describeError(e);
+    io.err(`sgdlab: ${escapeControl(message)}\n`);
+    return exitCode;
   }
 }
+
+/** The io of the command in progress (one at a time per process). */
+let ctx: CliIo = processIo;
+const warn = (s: string) => ctx.err(`sgdlab: warning: ${escapeControl(s)}\n`);
 
 /**
  * jax-js sizes its worker pool when it loads, so a spec asking for more threads than this process
@@ -164,36 +225,62 @@ async function train(
   const onSig = () => ac.abort();
   process.once("SIGINT", onSig);
   process.once("SIGTERM", onSig);
+  ctx.signal?.addEventListener("abort", onSig, { once: true });
+  if (ctx.signal?.aborted) ac.abort();
   try {
-    const r = await call({ reporter: values.quiet || values.json ? {} : progressReporter(), signal: ac.signal });
+    const stream = ctx === processIo ? process.stderr : { write: ctx.err, isTTY: false };
+    const r = await call({
+      reporter: values.quiet || values.json ? {} : progressReporter(stream),
+      signal: ac.signal,
+    });
     if (values.json) out(JSON.stringify(r));
     else if (values.quiet) out(`${r.status} ${r.runId}`);
     return exitFor(r.status);
   } finally {
     process.off("SIGINT", onSig);
     process.off("SIGTERM", onSig);
+    ctx.signal?.removeEventListener("abort", onSig);
   }
 }
 
 async function resumeCommand(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...common, quiet: { type: "boolean", short: "q", default: false } },
+    { ...common, step: { type: "string" }, quiet: { type: "boolean", short: "q", default: false } },
     "resume",
   );
   if (values.help) {
-    out("usage: sgdlab resume <run> [--store DIR] [--threads N] [--quiet] [--json]");
+    out("usage: sgdlab resume <run> [--step N] [--store DIR] [--threads N] [--quiet] [--json]");
+    out("  resumes from the newest intact checkpoint, or from the one at step N; later metrics and");
+    out("  checkpoints of the run are then deleted (one transaction) and recomputed");
     return 0;
   }
   if (positionals.length !== 1) throw new UserError("resume: expected one run id");
+  const step = values.step === undefined ? undefined : stepFlag(values.step, "resume");
   const store = openStore(values.store);
   try {
     const run = store.getRun(positionals[0]);
     const { spec } = resolveSpec(run.spec, `stored spec of run ${run.id}`);
+    if (run.status === "running") throw new UserError(`run ${run.id} is still running (pid ${run.pid})`, 1);
+    if (run.status === "completed" && step === undefined) {
+      throw new UserError(`run ${run.id} is already completed (resume --step N reruns it from step N)`, 1);
+    }
     const child = reexecWithThreads(spec.threads, values.threads !== undefined);
     if (child !== null) return child;
-    if (run.status === "completed") throw new UserError(`run ${run.id} is already completed`, 1);
-    if (run.status === "running") throw new UserError(`run ${run.id} is still running (pid ${run.pid})`, 1);
+    const from = resumeCheckpoint(store, run.id, step);
+    if (from) {
+      for (const s of from.skipped) warn(`${s.reason}; skipping the checkpoint at step ${s.step}`);
+      if (from.skipped.length) {
+        warn(`run ${run.id}: resuming from the newest intact checkpoint, at step ${from.record.step}`);
+      }
+      if (step !== undefined || from.skipped.length) {
+        const why =
+          step !== undefined
+            ? "resume --step"
+            : `newer checkpoints unusable (steps ${from.skipped.map((x) => x.step).join(", ")})`;
+        rewindRun(store, run.id, from.record.step, why);
+      }
+    }
     const { resumeExperiment } = await import("../train/trainer.js");
     return await train((opts) => resumeExperiment(run.id, { store, ...opts }), values, out);
   } finally {
@@ -212,7 +299,8 @@ function runsCommand(argv: string[], out: Out): number {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
     throw new UserError(`runs: --limit must be a positive integer, got "${values.limit}"`);
-  if (!existsSync(join(values.store ?? ".sgdlab", STORE_FILE))) {
+  const dir = values.store ?? ".sgdlab";
+  if (!existsSync(join(dir, STORE_FILE)) && !(existsSync(dir) && !statSync(dir).isDirectory())) {
     out(values.json ? "[]" : "no runs in this store");
     return 0;
   }
@@ -234,7 +322,7 @@ function runsCommand(argv: string[], out: Out): number {
           const s = (r.summary ?? {}) as Record<string, number>;
           return [
             r.id,
-            r.name,
+            escapeControl(r.name),
             r.status,
             isoTime(r.createdAt),
             fmt(s.step),
@@ -301,29 +389,82 @@ function showCommand(argv: string[], out: Out): number {
   }
 }
 
-function exportCommand(argv: string[], out: Out): number {
+/** Writes `data` to `path` atomically (temporary file, then rename); file-system errors name the path. */
+function writeOutput(path: string, data: string | Buffer, what: string): void {
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new UserError(`cannot write ${what} ${path}: it is a folder`);
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw fsError(e, `cannot write ${what} ${path}`);
+  }
+}
+
+async function exportCommand(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...common, format: { type: "string", default: "csv" }, out: { type: "string" } },
+    {
+      ...common,
+      format: { type: "string", default: "csv" },
+      out: { type: "string" },
+      weights: { type: "string" },
+      step: { type: "string" },
+    },
     "export",
   );
   if (values.help) {
     out("usage: sgdlab export <run> --format csv|json [--out FILE] [--store DIR]");
+    out("       sgdlab export <run> --weights FILE.safetensors [--step N] [--store DIR]");
     return 0;
   }
   if (positionals.length !== 1) throw new UserError("export: expected one run id");
+  if (values.weights !== undefined) return exportWeights(values.weights, positionals[0], values, out);
+  if (values.step !== undefined) throw new UserError("export: --step selects a checkpoint; use it with --weights");
   const format = values.json ? "json" : values.format;
   if (format !== "csv" && format !== "json")
     throw new UserError(`export: --format must be csv or json, got "${format}"`);
   const store = openStore(values.store, true);
   try {
     const text = exportRun(store, positionals[0], format);
-    if (values.out) writeFileSync(values.out, text);
+    if (values.out) writeOutput(values.out, text, "export file");
     else out(text);
     return 0;
   } finally {
     store.close();
   }
+}
+
+/** `export --weights`: a checkpoint's parameters (and batch-norm state) as a safetensors file. */
+async function exportWeights(
+  file: string,
+  id: string,
+  values: { store?: string; step?: string; out?: string; json?: boolean },
+  out: Out,
+): Promise<number> {
+  if (values.out !== undefined) throw new UserError("export: give --weights FILE or --out FILE, not both");
+  if (file === "") throw new UserError("export: --weights needs a file name");
+  const step = values.step === undefined ? undefined : stepFlag(values.step, "export");
+  const store = openStore(values.store, true);
+  let bytes: Buffer;
+  let source: string;
+  let at: number;
+  try {
+    const run = store.getRun(id);
+    const c = loadCheckpoint(store, run.id, step);
+    at = c.record.step;
+    source = `run ${run.id} checkpoint at step ${at}`;
+    const { checkpointSafetensors } = await import("../experiments/weights.js");
+    bytes = await checkpointSafetensors(c.meta, c.arrays, source);
+  } finally {
+    store.close();
+  }
+  writeOutput(file, bytes, "weights file");
+  if (values.json) out(JSON.stringify({ file, step: at, bytes: bytes.length }));
+  else out(`wrote ${source} to ${file} (${bytes.length} bytes)`);
+  return 0;
 }
 
 async function hessianCmd(argv: string[], out: Out): Promise<number> {

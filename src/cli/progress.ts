@@ -3,9 +3,15 @@
  * TTY, a line every ~10% otherwise. Writes to stderr so that `--json` output on stdout stays clean.
  */
 import type { TrainReporter } from "../train/trainer.js";
-import { duration, fmt } from "./format.js";
+import { duration, escapeControl, fmt } from "./format.js";
 
-export function progressReporter(stream: NodeJS.WriteStream = process.stderr): TrainReporter {
+/** Where progress goes: stderr, or any sink with `write` (then no TTY redrawing unless `isTTY`). */
+export interface ProgressStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+export function progressReporter(stream: ProgressStream = process.stderr): TrainReporter {
   const tty = Boolean(stream.isTTY);
   let startStep = 0;
   let steps = 1;
@@ -17,7 +23,9 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): T
     start(i) {
       startStep = i.startStep;
       steps = i.steps;
-      stream.write(`run ${i.runId} (${i.name}): ${i.paramCount} parameters, steps ${i.startStep}..${i.steps}\n`);
+      stream.write(
+        `run ${i.runId} (${escapeControl(i.name)}): ${i.paramCount} parameters, steps ${i.startStep}..${i.steps}\n`,
+      );
     },
     eval(e) {
       acc = e.metrics["train/accuracy"];
