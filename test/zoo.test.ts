@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { runExperiment, resumeExperiment } from "../src/train/trainer.js";
 import { loadCheckpoint } from "../src/store/index.js";
+import { Key, treeFromHost, treeSpec, treeToHost, type Params } from "../src/core/index.js";
+import { createModel } from "../src/models/index.js";
 import { metricMap, smallExperiment, tempStore } from "./helpers.js";
 
 type Store = ReturnType<typeof tempStore>;
@@ -91,22 +93,51 @@ describe("the optimizer zoo inside the trainer", () => {
     store.close();
   });
 
-  it("scale-invariant networks report their effective learning rates η/‖w‖²", async () => {
+  it("scale-invariant networks report their effective learning rates η/‖w‖² (hand-computed per group)", async () => {
     const store = tempStore();
-    const r = await runExperiment(
-      smallExperiment(["optimizer={kind: sibert, lr: 0.1, weightDecay: 0.001}"], {
+    const exp = smallExperiment(
+      [
+        "optimizer={kind: sibert, lr: 0.1, weightDecay: 0.001}",
+        "schedule={kind: cosine}",
+        "dtype=float64",
+        "checkpointEvery=10",
+      ],
+      {
         model: { kind: "scaleInvariantMlp", hidden: [16, 16], norm: "layer" },
         probes: [
           { kind: "effectiveLr", every: 10 },
           { kind: "weightNorm", every: 10 },
         ],
-      }),
-      { store },
+      },
     );
+    const r = await runExperiment(exp, { store });
     assert.equal(r.status, "completed");
     const keys = store.metricKeys(r.runId).filter((k) => k.startsWith("weights/effectiveLr/"));
-    assert.ok(keys.length >= 2, keys.join(", "));
-    for (const k of keys) assert.ok(values(store, r.runId, k).every((v) => v > 0 && Number.isFinite(v)));
+    for (const step of [10, 20, 30]) {
+      // by hand: the checkpoint at `step` holds the parameters the probe measured (before that step's
+      // update); the groups are the weight matrices of the { layers: [{W}, ...], head?: {W} } tree, and
+      // η_t = 0.1·½(1 + cos(πt/40)) (cosine decay over the 40 steps)
+      const flat = loadCheckpoint(store, r.runId, step).arrays.params.data;
+      const model = createModel(exp.spec.model, [5], 3);
+      const t = treeFromHost(treeSpec(model.init(Key.fromSeed(0), "float64")), flat) as unknown as {
+        layers: { W: Params }[];
+        head?: { W: Params };
+      };
+      const groups: [string, Params][] = t.layers.map((l, i) => [`layers/${i}/W`, l.W]);
+      if (t.head) groups.push(["head/W", t.head.W]);
+      const eta = 0.1 * 0.5 * (1 + Math.cos((Math.PI * step) / 40));
+      const expected = new Map<string, number>();
+      for (const [name, w] of groups) {
+        const v = await treeToHost(w);
+        expected.set(`weights/effectiveLr/${name}`, eta / v.reduce((s, x) => s + x * x, 0));
+      }
+      assert.deepEqual([...keys].sort(), [...expected.keys()].sort());
+      assert.ok(expected.size >= 2);
+      for (const [k, want] of expected) {
+        const got = store.getMetrics(r.runId, { keys: [k] }).find((p) => p.step === step)!.value;
+        assert.ok(Math.abs(got - want) < 1e-12 * want, `${k} at ${step}: ${got} vs ${want}`);
+      }
+    }
     store.close();
   });
 
