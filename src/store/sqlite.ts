@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
-import { existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { check, UserError } from "../core/errors.js";
 import { migrate, SCHEMA_VERSION, schemaVersion } from "./schema.js";
@@ -117,35 +118,83 @@ export function openDatabase(dir: string, readonly: boolean): Database.Database 
     throw new UserError(`cannot open run store ${file}: ${(e as Error).message}`);
   }
   try {
-    const rows = db.pragma("quick_check") as { quick_check: string }[];
-    const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
-    if (problems.length) throw damaged(file, `SQLite quick_check: ${problems[0]}`);
-    if (!readonly) {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = NORMAL");
-    }
-    db.pragma("foreign_keys = ON");
-    if (readonly) {
-      const v = schemaVersion(db);
-      check(
-        v === SCHEMA_VERSION,
-        `store ${dir} has schema version ${v}, this sgdlab reads ${SCHEMA_VERSION}; ` +
-          (v < SCHEMA_VERSION ? "open it once read-write to migrate it" : "upgrade sgdlab"),
-      );
-    } else {
-      migrate(db, dir);
-    }
+    prepare(db, dir, file, readonly);
   } catch (e) {
     db.close();
-    if (isCorruption(e)) throw damaged(file, (e as Error).message);
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code)) {
-      throw new UserError(
-        `cannot ${readonly ? "read" : "write"} run store ${file}: ${(e as Error).message} (${code})` +
-          (readonly ? "; a store in WAL mode needs its -shm file or a writable folder" : ""),
-      );
+    if (readonly && typeof code === "string" && /^SQLITE_(READONLY|CANTOPEN)/.test(code)) {
+      // WAL mode needs a -shm file that a reader of a read-only folder cannot create
+      db = openSnapshot(file);
+      try {
+        prepare(db, dir, file, true);
+      } catch (e2) {
+        db.close();
+        throw translate(e2, file, readonly);
+      }
+      return db;
     }
-    throw e;
+    throw translate(e, file, readonly);
   }
   return db;
+}
+
+/** Checks (quick_check, schema version) and sets up (WAL, migration) an open database. */
+function prepare(db: Database.Database, dir: string, file: string, readonly: boolean): void {
+  const rows = db.pragma("quick_check") as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+  if (problems.length) throw damaged(file, `SQLite quick_check: ${problems[0]}`);
+  if (!readonly) {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+  }
+  db.pragma("foreign_keys = ON");
+  if (readonly) {
+    const v = schemaVersion(db);
+    check(
+      v === SCHEMA_VERSION,
+      `store ${dir} has schema version ${v}, this sgdlab reads ${SCHEMA_VERSION}; ` +
+        (v < SCHEMA_VERSION ? "open it once read-write to migrate it" : "upgrade sgdlab"),
+    );
+  } else {
+    migrate(db, dir);
+  }
+}
+
+function translate(e: unknown, file: string, readonly: boolean): unknown {
+  if (isCorruption(e)) return damaged(file, (e as Error).message);
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === "string" && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code)) {
+    return new UserError(`cannot ${readonly ? "read" : "write"} run store ${file}: ${(e as Error).message} (${code})`);
+  }
+  return e;
+}
+
+/**
+ * A read-only view of a store whose folder the reader may not write (so SQLite cannot create the
+ * WAL index): a private copy in the temporary folder, switched to a rollback journal, opened
+ * read-only and unlinked at once (the open handle keeps it readable on POSIX systems). Refused when
+ * a non-empty `-wal` file holds changes not yet in the main file.
+ */
+function openSnapshot(file: string): Database.Database {
+  const wal = statOrNull(`${file}-wal`);
+  check(
+    wal === null || wal.size === 0,
+    `cannot read run store ${file}: its folder is not writable and its -wal file holds recent changes; ` +
+      `open it once as a user who may write the folder`,
+  );
+  const copy = join(tmpdir(), `sgdlab-snapshot-${process.pid}-${Math.random().toString(36).slice(2, 10)}.db`);
+  try {
+    copyFileSync(file, copy);
+    const w = new Database(copy);
+    try {
+      w.pragma("journal_mode = DELETE");
+    } finally {
+      w.close();
+    }
+    return new Database(copy, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw translate(e, file, true);
+  } finally {
+    rmSync(copy, { force: true });
+  }
 }
