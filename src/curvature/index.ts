@@ -14,7 +14,6 @@ export * from "./analyze.js";
 export * from "./objective.js";
 export * from "./hvp.js";
 export * from "./ggn.js";
-export * from "./thresholds.js";
 export * from "./precond.js";
 export * from "./gradients.js";
 export * from "./minibatch.js";

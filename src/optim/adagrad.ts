@@ -1,5 +1,6 @@
 import type { GradientTransformation } from "./types.js";
 import { scaleByRss } from "./scaleByRss.js";
+import { withTheory } from "./theory.js";
 import { withWeightDecay } from "./withWeightDecay.js";
 
 /** Options of `adagrad`. */
@@ -21,9 +22,14 @@ export interface AdagradOptions {
  * decoupled decay adds `λw` to the update before `η`. Built as
  * `chain([coupledWeightDecay], scaleByRss, [addDecayedWeights], scaleByLearningRate)`.
  *
+ * Theory: `preconditioner` P = diag(√G + ε) from the state, *without* a threshold: with P frozen the
+ * step is GD on P⁻¹H (unstable above 2/η), but AdaGrad's P only grows (G accumulates every g², and
+ * more so while the iterate oscillates), so λmax(P⁻¹H) is driven down rather than held at a
+ * constant edge as with the moving averages of Adam and RMSProp.
+ *
  * @param opts initialAccumulatorValue 0.1, eps 1e-7, weightDecay 0, decoupled false.
  */
 export function adagrad(opts: AdagradOptions = {}): GradientTransformation {
   const { weightDecay = 0, decoupled = false, ...rest } = opts;
-  return withWeightDecay([scaleByRss(rest)], weightDecay, decoupled);
+  return withTheory(withWeightDecay([scaleByRss(rest)], weightDecay, decoupled), {});
 }

@@ -1,6 +1,7 @@
 import { check, keep, lit, np, treeAdd, type Array, type Params } from "../core/index.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
 import { mapLeaves, treeDtype } from "./util.js";
+import { forwardTheory } from "./theory.js";
 
 /** The averaging rules of `averaging`. */
 export type AveragingKind = "tail" | "ema" | "swa";
@@ -65,7 +66,7 @@ export function averaging(base: GradientTransformation, opts: AveragingOptions):
   check(Number.isInteger(cycle) && cycle >= 1, `averaging: cycle must be an integer ≥ 1, got ${cycle}`);
   // Models counted before the phase starts: SWA counts ŵ = w_start.
   const n0 = kind === "swa" ? 1 : 0;
-  return {
+  const out: GradientTransformation = {
     init(params: Params): OptState {
       const dtype = treeDtype(params);
       const avg = mapLeaves((w) => w.mul(lit(1, w)), keep(params));
@@ -116,4 +117,7 @@ export function averaging(base: GradientTransformation, opts: AveragingOptions):
       return keep((state as unknown as AveragingState).avg);
     },
   };
+  // the trained iterate is the base's: its threshold and P carry over (the average is this wrapper's own)
+  const inner = (state: OptState) => (state as unknown as AveragingState).base;
+  return { ...forwardTheory(out, base, inner), averaged: out.averaged };
 }

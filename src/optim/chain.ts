@@ -6,10 +6,12 @@ import type { Extras, GradientTransformation, OptState } from "./types.js";
  *
  * Formula: `u ← T_k(… T_2(T_1(g)))`, each `T_i` reading the same `params` and `extras`; the state is
  * the array `[s_1, …, s_k]` of the members' states. `chain()` with no members is the identity.
+ * A chain with exactly one preconditioning member (`scaleByAdam`, `scaleByRms`, `scaleByRss`) has
+ * that member's `preconditioner.diagonal`, without a threshold (named optimizers add theirs).
  */
 export function chain(...transforms: GradientTransformation[]): GradientTransformation {
   const n = transforms.length;
-  return {
+  const out: GradientTransformation = {
     init(params: Params): OptState {
       const states = transforms.map((t, i) => t.init(i < n - 1 ? keep(params) : params));
       if (n === 0) release(params);
@@ -33,4 +35,13 @@ export function chain(...transforms: GradientTransformation[]): GradientTransfor
       return [u, states];
     },
   };
+  // P of the one preconditioning member, read from its slot of the state; its threshold is not
+  // forwarded, since momentum and weight decay elsewhere in the chain change it (`withTheory`).
+  const pre = transforms.filter((t) => t.preconditioner !== undefined);
+  if (pre.length === 1) {
+    const i = transforms.indexOf(pre[0]);
+    const { diagonal } = pre[0].preconditioner!;
+    out.preconditioner = { diagonal: (state: OptState) => diagonal((state as OptState[])[i]) };
+  }
+  return out;
 }

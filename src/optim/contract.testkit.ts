@@ -230,6 +230,14 @@ function contractSuite(name: string, config: OptimizerConfigInput): void {
       tree.dispose([params, state]);
     });
 
+    it("declares the theory of its kind; a threshold separates convergence from divergence", async () => {
+      await checkTheory(config);
+    });
+
+    it("preconditioner.diagonal(state) is the P recomputed by hand from the gradients", async () => {
+      await checkPreconditioner(config);
+    });
+
     it("consumes its inputs exactly once and leaks no arrays (eager)", async () => {
       const opt = createOptimizer(config);
       assertConsumesInputs(opt);
@@ -237,6 +245,115 @@ function contractSuite(name: string, config: OptimizerConfigInput): void {
       assert.ok(growth < LEAK_LIMIT, `Wasm memory grew by ${(growth / 2 ** 20).toFixed(1)} MiB over ${N_LEAK} steps`);
     });
   });
+}
+
+/** Kinds whose optimizer has a diagonal preconditioner / a raw-Hessian threshold (SAM: its base's P only). */
+const PRECONDITIONED = ["adam", "adamw", "rmsprop", "adagrad", "gadam"];
+const RAW_THRESHOLD = ["sgd"];
+
+/**
+ * ‖x_300‖/‖x_100‖ for jitted steps of `opt` (constant `lr`) from x_0 = 1e-9·(sin 0.7i + 0.2): 100
+ * steps on f = 0 (so that Adam's bias corrections have faded: 1 − β₁¹⁰⁰ = 1 to 5 digits; without
+ * this warm-up its first steps amplify x by ~1e14), then 200 on f = ½h‖x‖². The start is small
+ * enough that a clipNorm never bites and, with ε = 1e3, √v̂ ≤ 1e-6·ε while the iteration contracts.
+ */
+async function growth(opt: GradientTransformation, h: number, lr: number): Promise<number> {
+  const q = new Quadratic(new Array<number>(6).fill(h));
+  const step = quadraticStep(opt, 0);
+  const [A, b] = q.toDevice();
+  b.dispose();
+  const zero = np.zeros([6], { dtype: np.float64 });
+  const zeroA = np.zeros([6, 6], { dtype: np.float64 });
+  let params = treeOf(Float64Array.from({ length: 6 }, (_, i) => 1e-9 * (Math.sin(0.7 * i) + 0.2)));
+  let state = opt.init(keep(params));
+  let start = 0;
+  for (let t = 0; t < 300; t++) {
+    if (t === 100) start = Math.hypot(...(await host(keep(params))));
+    [params, state] = step(params, state, (t < 100 ? zeroA : A).ref, zero.ref, scalar(lr), scalar(t));
+    await settle([params, state]);
+  }
+  const x = await host(params);
+  tree.dispose([state, A, zero, zeroA]);
+  step.dispose();
+  return Math.hypot(...x) / start;
+}
+
+/**
+ * Which members the kind declares, and that each threshold is where the iteration turns unstable:
+ * at 0.97× it contracts ≥ 10×, at 1.03× it grows ≥ 10× in 200 steps (see `growth`) (margins the spectral radius
+ * of the worst recurrence, heavy ball β = 0.9, clears in < 50 steps). Preconditioned kinds are run
+ * with ε = 1e3 ≫ √v̂ (documented equivalent of a frozen P ≈ ε·I), on the raw curvature h = c·thr·ε,
+ * so that λ(P⁻¹H) = c·thr.
+ */
+async function checkTheory(config: OptimizerConfigInput): Promise<void> {
+  const c = parseConfig(OptimizerConfigSchema, config, "optimizer");
+  const opt = createOptimizer(c);
+  const kind = c.kind === "sam" ? c.base.kind : c.kind;
+  assert.equal(opt.preconditioner !== undefined, PRECONDITIONED.includes(kind), "preconditioner");
+  assert.equal(opt.stabilityThreshold !== undefined, c.kind !== "sam" && RAW_THRESHOLD.includes(kind), "threshold");
+  if (c.kind === "sam") assert.equal(opt.preconditioner?.threshold, undefined, "SAM has no threshold");
+  const lr = optimizerLr(c);
+  if (opt.stabilityThreshold) {
+    const thr = opt.stabilityThreshold(lr);
+    assert.ok((await growth(opt, 0.97 * thr, lr)) < 0.1, `below ${thr}`);
+    assert.ok((await growth(opt, 1.03 * thr, lr)) > 10, `above ${thr}`);
+  }
+  if (opt.preconditioner?.threshold) {
+    const eps = 1e3;
+    const frozen = createOptimizer({ ...config, eps } as OptimizerConfigInput);
+    const thr = frozen.preconditioner!.threshold!(lr);
+    assert.equal(thr, opt.preconditioner.threshold(lr), "the threshold does not depend on ε");
+    assert.ok((await growth(frozen, 0.97 * thr * eps, lr)) < 0.1, `below ${thr}`);
+    assert.ok((await growth(frozen, 1.03 * thr * eps, lr)) > 10, `above ${thr}`);
+  }
+}
+
+/**
+ * P after 3 updates at fixed parameters x₀ with the gradients g_t of `gradAt`, recomputed on the host
+ * from the kinds' equations: clipped to clipNorm, plus λx₀ for coupled decay, then Adam
+ * √(EMA_β₂(g²)/(1 − β₂³) + ε_root) + ε, RMSProp √(EMA_ρ(g²) [− EMA_ρ(g)²]) + ε, AdaGrad √(G₀ + Σg²) + ε.
+ */
+async function checkPreconditioner(config: OptimizerConfigInput): Promise<void> {
+  const c = parseConfig(OptimizerConfigSchema, config, "optimizer");
+  const opt = createOptimizer(c);
+  if (!opt.preconditioner || c.kind === "sam") return;
+  const o = c as unknown as Record<string, number | boolean | undefined>;
+  const lambda = Number(o.weightDecay ?? 0);
+  const coupled = c.kind === "adam" || ((c.kind === "rmsprop" || c.kind === "adagrad") && !o.decoupled);
+  const gs: Float64Array[] = [];
+  const params = treeOf(x0);
+  let state = opt.init(keep(params));
+  for (let t = 0; t < 3; t++) {
+    const [u, s] = update(opt, gradAt(t, 6, np.float64), state, keep(params), 0.1, t, np.float64);
+    tree.dispose(u);
+    state = s;
+    let g = Float64Array.from({ length: 6 }, (_, i) => Math.sin(0.7 * i + 1.3 * t + 0.2));
+    const norm = Math.hypot(...g);
+    if (c.clipNorm !== undefined && norm > c.clipNorm) g = g.map((v) => (v * c.clipNorm!) / norm);
+    if (coupled) g = g.map((v, i) => v + lambda * x0[i]);
+    gs.push(g);
+  }
+  const ema = (b: number, f: (g: number) => number, i: number) => gs.reduce((m, g) => b * m + (1 - b) * f(g[i]), 0);
+  const eps = Number(o.eps);
+  const want = Float64Array.from({ length: 6 }, (_, i) => {
+    if (c.kind === "rmsprop") {
+      const nu = ema(c.decay, (g) => g * g, i);
+      const mu = c.centered ? ema(c.decay, (g) => g, i) : 0;
+      return Math.sqrt(Math.max(nu - mu * mu, 0)) + eps;
+    }
+    if (c.kind === "adagrad") return Math.sqrt(gs.reduce((a, g) => a + g[i] * g[i], c.initialAccumulatorValue)) + eps;
+    const b2 = Number(o.b2);
+    return Math.sqrt(ema(b2, (g) => g * g, i) / (1 - b2 ** 3) + Number(o.epsRoot)) + eps;
+  });
+  const before = tree.leaves(state).map((x) => x.refCount);
+  const p = await opt.preconditioner.diagonal(state);
+  assert.deepEqual(
+    tree.leaves(state).map((x) => x.refCount),
+    before,
+    "diagonal borrows the state",
+  );
+  tree.dispose([state, params]);
+  p.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-12 * want[i], `P_${i}: ${v} vs ${want[i]}`));
 }
 
 /**

@@ -2,7 +2,8 @@
  * optim/: optax-style gradient transformations, the named optimizers built from them, learning-rate
  * schedules, config schemas and the optimizer registry.
  */
-export type { Extras, GradientTransformation, OptState, Schedule } from "./types.js";
+export type { Extras, GradientTransformation, OptState, Preconditioner, Schedule } from "./types.js";
+export { adamThreshold, momentumThreshold, type MomentumThresholdOptions } from "./stability.js";
 export { chain } from "./chain.js";
 export { scaleByLearningRate } from "./scaleByLearningRate.js";
 export { trace, type TraceOptions, type TraceState } from "./trace.js";

@@ -31,6 +31,7 @@ import { sibert } from "./sibert.js";
 import { generalizedSignSgd, normalizedSgdMomentum, signSgd, signum } from "./signFamily.js";
 import { stepTunedSgd } from "./stepTuned.js";
 import { sam } from "./sam.js";
+import { forwardTheory } from "./theory.js";
 import type { GradientTransformation, OptState, Schedule } from "./types.js";
 
 /** Builds the transformation of one optimizer kind from its parsed config (`lr` and `clipNorm` aside). */
@@ -75,14 +76,13 @@ export function optimizerMomentum(config: OptimizerConfig): number {
 }
 
 /**
- * `chain(first, base)`, keeping `base.averaged` (read from the chain's state `[s_first, s_base]`), so
- * that clipping in front of an averaging optimizer (Gadam) does not hide its average.
+ * `chain(first, base)`, keeping `base.averaged`, `stabilityThreshold` and `preconditioner` (read from
+ * the chain's state `[s_first, s_base]`), so that clipping in front of an optimizer hides neither its
+ * average (Gadam) nor its theory: a clip by a constant norm is inactive near a minimum, where the
+ * linear stability is decided.
  */
 function prepend(first: GradientTransformation, base: GradientTransformation): GradientTransformation {
-  const out = chain(first, base);
-  const avg = base.averaged;
-  if (avg === undefined) return out;
-  return { ...out, averaged: (state: OptState) => avg((state as OptState[])[1]) };
+  return forwardTheory(chain(first, base), base, (state) => (state as OptState[])[1]);
 }
 
 /**

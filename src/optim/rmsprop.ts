@@ -2,6 +2,8 @@ import { check } from "../core/index.js";
 import type { GradientTransformation } from "./types.js";
 import { scaleByRms } from "./scaleByRms.js";
 import { trace } from "./trace.js";
+import { momentumThreshold } from "./stability.js";
+import { withTheory } from "./theory.js";
 import { withWeightDecay } from "./withWeightDecay.js";
 
 /** Options of `rmsprop`. */
@@ -29,6 +31,11 @@ export interface RmspropOptions {
  * with momentum `b ← βb + u`, `w ← w − η b`; decoupled decay adds `λw` to the update before `η`.
  * Built as `chain([coupledWeightDecay], scaleByRms, [trace], [addDecayedWeights], scaleByLearningRate)`.
  *
+ * Theory: `preconditioner` P = diag(√ν + ε) (centred √(ν − μ²) + ε) from the state; with P frozen the
+ * method is GD / heavy ball / Nesterov on P⁻¹H, so the threshold of λmax(P⁻¹H) is
+ * `momentumThreshold(η, {beta: momentum, nesterov, weightDecay, decoupled: true})` (2/η without
+ * momentum: Cohen et al. 2022, §3); none with coupled decay λ > 0 (P⁻¹(H + λI) is not a shift of P⁻¹H).
+ *
  * @param opts decay 0.9, eps 1e-8, centered false, momentum 0, nesterov false, weightDecay 0,
  * decoupled false.
  */
@@ -38,5 +45,10 @@ export function rmsprop(opts: RmspropOptions = {}): GradientTransformation {
   check(!nesterov || momentum > 0, "rmsprop: nesterov needs momentum > 0");
   const core = [scaleByRms({ decay, eps, centered })];
   if (momentum > 0) core.push(trace({ decay: momentum, nesterov }));
-  return withWeightDecay(core, weightDecay, decoupled);
+  const coupled = weightDecay > 0 && !decoupled;
+  return withTheory(withWeightDecay(core, weightDecay, decoupled), {
+    preconditionerThreshold: coupled
+      ? undefined
+      : (lr) => momentumThreshold(lr, { beta: momentum, nesterov, weightDecay, decoupled: true }),
+  });
 }

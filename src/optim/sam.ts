@@ -18,6 +18,7 @@ import {
   type Params,
 } from "../core/index.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
+import { forwardTheory } from "./theory.js";
 
 /** Steps [start, end) during which SAM is active; `end` absent = until the run ends. */
 export interface SamWindow {
@@ -173,8 +174,9 @@ export function sam(base: GradientTransformation, opts: SamOptions = {}): Gradie
       return base.update(g, state, params, extras);
     },
   };
-  if (base.averaged) out.averaged = (state: OptState) => base.averaged!(state);
-  return out;
+  // SAM's state is its base's; P is the base's, but no threshold: SAM's edge of stability depends on
+  // ‖∇L‖ (Bartlett, Long & Bousquet 2023), and on a quadratic it settles into a cycle, not at x*.
+  return forwardTheory(out, base, (state) => state, false);
 }
 
 const int = z.number().int();

@@ -1,4 +1,15 @@
-import { check, keep, lit, np, release, treeZerosLike, type Array, type Params } from "../core/index.js";
+import {
+  check,
+  keep,
+  lit,
+  np,
+  release,
+  toScalar,
+  treeToHost,
+  treeZerosLike,
+  type Array,
+  type Params,
+} from "../core/index.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
 import { mapLeaves, treeDtype } from "./util.js";
 
@@ -37,6 +48,8 @@ export interface ScaleByAdamState {
  * `m ← β₁ m + (1−β₁) g`, `v ← β₂ v + (1−β₂) g²`, `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)`,
  * `u = m̂ / (√(v̂ + ε_root) + ε)`, with `t` the 1-based update count kept in the state. Follow with
  * `scaleByLearningRate` for `w ← w − η u`. The first step is `u = g/(|g| + ε)` exactly up to rounding.
+ * `preconditioner.diagonal(state)` gives `P = √(v̂ + ε_root) + ε`, so that `u = P⁻¹ m̂` (the P of
+ * Cohen et al. 2022's preconditioned sharpness); no threshold here (the named optimizers' own).
  *
  * @param opts.b1 default 0.9. @param opts.b2 default 0.999. @param opts.eps default 1e-8.
  * @param opts.epsRoot default 0.
@@ -51,6 +64,20 @@ export function scaleByAdam(opts: ScaleByAdamOptions = {}): GradientTransformati
   check(eps >= 0 && Number.isFinite(eps), `scaleByAdam: eps must be a finite number ≥ 0, got ${eps}`);
   check(epsRoot >= 0 && Number.isFinite(epsRoot), `scaleByAdam: epsRoot must be a finite number ≥ 0, got ${epsRoot}`);
   return {
+    preconditioner: {
+      // P = √(ν/(1 − β₂ᵗ) + ε_root) + ε with β₂ᵗ from the state, exactly as `update` divides
+      async diagonal(state: OptState): Promise<Float64Array> {
+        const s = state as unknown as ScaleByAdamState;
+        const [t, b2t, nu] = await Promise.all([
+          toScalar(keep(s.count)),
+          toScalar(keep(s.b2Power)),
+          treeToHost(keep(s.nu)),
+        ]);
+        check(t >= 1, `scaleByAdam: P = √v̂ + ε needs at least one update for its bias correction (step ${t})`);
+        const bc = 1 - b2t;
+        return nu.map((v) => Math.sqrt(v / bc + epsRoot) + eps);
+      },
+    },
     init(params: Params): OptState {
       const dtype = treeDtype(params);
       const mu = treeZerosLike(keep(params));

@@ -1,4 +1,4 @@
-import { check, keep, lit, np, release, treeZerosLike, type Params } from "../core/index.js";
+import { check, keep, lit, np, release, treeToHost, treeZerosLike, type Params } from "../core/index.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
 import { mapLeaves } from "./util.js";
 
@@ -25,6 +25,8 @@ export interface ScaleByRmsState {
  * `ν ← ρ ν + (1−ρ) g²`, `u = g / (√ν + ε)`; centred (Graves, "Generating Sequences with Recurrent
  * Neural Networks", 2013, eq. 38–41): also `μ ← ρ μ + (1−ρ) g` and `u = g / (√(ν − μ²) + ε)`.
  * ν and μ start at zero; ε sits outside the root (as in PyTorch). Follow with `scaleByLearningRate`.
+ * `preconditioner.diagonal(state)` gives `P = √ν + ε` (centred: `√max(ν − μ², 0) + ε`), `u = P⁻¹g`;
+ * no bias correction (there is none in the update).
  *
  * @param opts.decay ρ, default 0.9. @param opts.eps default 1e-8. @param opts.centered default false.
  */
@@ -33,6 +35,16 @@ export function scaleByRms(opts: ScaleByRmsOptions = {}): GradientTransformation
   check(decay >= 0 && decay < 1, `scaleByRms: decay must lie in [0, 1), got ${decay}`);
   check(eps >= 0 && Number.isFinite(eps), `scaleByRms: eps must be a finite number ≥ 0, got ${eps}`);
   return {
+    preconditioner: {
+      async diagonal(state: OptState): Promise<Float64Array> {
+        const s = state as unknown as ScaleByRmsState;
+        const [nu, mu] = await Promise.all([
+          treeToHost(keep(s.nu)),
+          centered && s.mu !== undefined ? treeToHost(keep(s.mu)) : null,
+        ]);
+        return nu.map((v, i) => Math.sqrt(mu ? Math.max(v - mu[i] * mu[i], 0) : v) + eps);
+      },
+    },
     init(params: Params): OptState {
       if (!centered) return { nu: treeZerosLike(params) };
       return { nu: treeZerosLike(keep(params)), mu: treeZerosLike(params) };

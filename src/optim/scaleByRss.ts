@@ -1,4 +1,4 @@
-import { check, keep, lit, np, release, type Params } from "../core/index.js";
+import { check, keep, lit, np, release, treeToHost, type Params } from "../core/index.js";
 import type { Extras, GradientTransformation, OptState } from "./types.js";
 import { mapLeaves } from "./util.js";
 
@@ -21,7 +21,8 @@ export interface ScaleByRssState {
  * `H_t = δI + diag(Σ_{s≤t} g_s²)^{1/2}`:
  *
  * `G ← G + g²`, `u = g / (√G + ε)`, with `G₀ = initialAccumulatorValue`. Follow with
- * `scaleByLearningRate`.
+ * `scaleByLearningRate`. `preconditioner.diagonal(state)` gives `P = √G + ε` (`u = P⁻¹g`; G includes
+ * the current g², as in the update).
  *
  * @param opts.initialAccumulatorValue default 0.1 (optax). @param opts.eps ε = δ, default 1e-7.
  */
@@ -33,6 +34,12 @@ export function scaleByRss(opts: ScaleByRssOptions = {}): GradientTransformation
   );
   check(eps >= 0 && Number.isFinite(eps), `scaleByRss: eps must be a finite number ≥ 0, got ${eps}`);
   return {
+    preconditioner: {
+      async diagonal(state: OptState): Promise<Float64Array> {
+        const g = await treeToHost(keep((state as unknown as ScaleByRssState).sumOfSquares));
+        return g.map((a) => Math.sqrt(a) + eps);
+      },
+    },
     init(params: Params): OptState {
       return { sumOfSquares: mapLeaves((w) => np.fullLike(w, initialAccumulatorValue), params) };
     },

@@ -1,6 +1,8 @@
 import { check } from "../core/index.js";
 import type { GradientTransformation } from "./types.js";
 import { trace } from "./trace.js";
+import { momentumThreshold } from "./stability.js";
+import { withTheory } from "./theory.js";
 import { withWeightDecay } from "./withWeightDecay.js";
 
 /** Options of `sgd`. */
@@ -22,6 +24,7 @@ export interface SgdOptions {
  * `w ← w − η (g + βv)` (Nesterov, Sutskever et al. 2013); with `decoupled`,
  * `w ← w − η (v + λw)` (SGDW, Loshchilov & Hutter, ICLR 2019, Algorithm 1). `η = extras.lr`.
  * Built as `chain([coupledWeightDecay], [trace], [addDecayedWeights], scaleByLearningRate)`.
+ * `stabilityThreshold(η)`: `momentumThreshold(η, {beta, nesterov, weightDecay, decoupled})`, e.g. 2/η.
  *
  * @param opts.momentum default 0. @param opts.nesterov default false. @param opts.weightDecay
  * default 0. @param opts.decoupled default false.
@@ -31,5 +34,7 @@ export function sgd(opts: SgdOptions = {}): GradientTransformation {
   check(momentum >= 0 && momentum < 1, `sgd: momentum must lie in [0, 1), got ${momentum}`);
   check(!nesterov || momentum > 0, "sgd: nesterov needs momentum > 0");
   const core = momentum > 0 ? [trace({ decay: momentum, nesterov })] : [];
-  return withWeightDecay(core, weightDecay, decoupled);
+  return withTheory(withWeightDecay(core, weightDecay, decoupled), {
+    stabilityThreshold: (lr) => momentumThreshold(lr, { beta: momentum, nesterov, weightDecay, decoupled }),
+  });
 }

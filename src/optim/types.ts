@@ -46,6 +46,35 @@ export interface GradientTransformation {
    * trainer evaluates it beside the raw iterate (metrics `avg/...`).
    */
   averaged?(state: OptState): Params | null;
+  /**
+   * The optimizer's linear-stability threshold on the raw Hessian for learning rate `lr`: on a
+   * quadratic, the iteration is stable iff λmax(H) lies below it (GD 2/η, heavy ball (2 + 2β)/η,
+   * Nesterov, with weight decay: `momentumThreshold`). Absent where no such constant exists (adaptive
+   * methods: see `preconditioner`; SAM, sign methods, normalized steps, clipping to ‖w‖).
+   */
+  stabilityThreshold?(lr: number): number;
+  /** The diagonal preconditioner of adaptive methods (Adam, AdamW, RMSProp, AdaGrad), where it has one. */
+  preconditioner?: Preconditioner;
+}
+
+/**
+ * A diagonal preconditioner P read from the optimizer's own state: the update is ≈ −η P⁻¹ m for the
+ * method's momentum (or gradient) m, so that λmax(P⁻¹H) is the preconditioned sharpness of Cohen et
+ * al. 2022 ("Adaptive gradient methods at the edge of stability").
+ */
+export interface Preconditioner {
+  /**
+   * P's diagonal as a host float64 vector in parameter leaf order, computed as the update computes
+   * it (ε, ε_root, bias correction). Borrows `state` (the whole optimizer's state; never consumed).
+   * Throws a UserError where P is undefined (Adam before its first update).
+   */
+  diagonal(state: OptState): Promise<Float64Array>;
+  /**
+   * The threshold of λmax(P⁻¹H) with P frozen (Adam (2 + 2β₁)/((1 − β₁)η): `adamThreshold`). Absent
+   * where it is not a constant: AdaGrad (P only grows, see `adagrad`), coupled weight decay with an
+   * adaptive P (P⁻¹(H + λI) is not a shift of P⁻¹H), SAM.
+   */
+  threshold?(lr: number): number;
 }
 
 /** A schedule maps a 0-based step index to a learning rate (host-side, plain numbers). */

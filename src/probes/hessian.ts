@@ -14,9 +14,8 @@ import { analyzeHessian } from "../curvature/analyze.js";
 import { lanczos } from "../curvature/lanczos.js";
 import { curvatureObjective } from "../curvature/objective.js";
 import { CountingOperator } from "../curvature/operator.js";
-import { stabilityThreshold, thresholdRuleFor } from "../curvature/thresholds.js";
 import { hutchinson } from "../curvature/trace.js";
-import { adamPreconditioner, preconditionedOperator, rmspropPreconditioner } from "../curvature/precond.js";
+import { preconditionedOperator } from "../curvature/precond.js";
 import { UserError } from "../core/errors.js";
 import type { LinearOperator } from "../curvature/operator.js";
 import type { ProbeContext } from "./probe.js";
@@ -82,14 +81,12 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
         previous = r.vectors
           .slice(0, Math.min(cfg.topK, k))
           .concat(which === "both" ? r.vectors.slice(k, k + cfg.bottomK) : []);
-        const rule = thresholdRuleFor(ctx.optimizer as { kind: string });
-        if (rule && ctx.lr > 0) {
-          const threshold = stabilityThreshold(rule, ctx.lr);
+        const threshold = ctx.lr > 0 ? ctx.transform.stabilityThreshold?.(ctx.lr) : undefined;
+        if (threshold !== undefined) {
           out["hessian/threshold"] = threshold;
           out["hessian/eosRatio"] = top[0] / threshold;
         }
-        // P needs Adam's bias correction, defined after the first update
-        if (cfg.preconditioned && ctx.step > 0) Object.assign(out, await preconditionedSharpness(ctx, op, cfg));
+        if (cfg.preconditioned) Object.assign(out, await preconditionedSharpness(ctx, op, cfg));
         if (cfg.traceProbes > 0) {
           const h = await hutchinson(op, { samples: cfg.traceProbes, key: ctx.key.fold("trace") });
           out["hessian/trace"] = h.estimate;
@@ -118,36 +115,35 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
 }
 
 /**
- * λmax(P⁻¹H) through the similar symmetric operator P^{-1/2} H P^{-1/2}, with the adaptive threshold:
- * Adam/AdamW (2 + 2β₁)/((1 − β₁)η), RMSProp without momentum 2/η (Cohen et al. 2022, "Adaptive
- * gradient methods at the edge of stability", §3).
+ * λmax(P⁻¹H) through the similar symmetric operator P^{-1/2} H P^{-1/2}, with P and the threshold the
+ * optimizer's own (`ctx.transform.preconditioner`: Adam/AdamW (2 + 2β₁)/((1 − β₁)η), RMSProp 2/η or
+ * its momentum form; Cohen et al. 2022, "Adaptive gradient methods at the edge of stability", §3).
+ * Nothing at step 0 (Adam's P needs its bias correction, defined after the first update); threshold
+ * and ratio only where the optimizer has a constant threshold (not AdaGrad). A UserError when the
+ * optimizer has no preconditioner.
  */
 async function preconditionedSharpness(
   ctx: ProbeContext,
   op: LinearOperator,
   cfg: HessianProbeConfig,
 ): Promise<Record<string, number>> {
-  const o = ctx.optimizer as { kind: string; b1?: number; b2?: number; eps?: number; momentum?: number };
-  let p: Float64Array;
-  let threshold: number;
-  if (o.kind === "adam" || o.kind === "adamw") {
-    p = await adamPreconditioner(keep(ctx.optState), { b2: o.b2, eps: o.eps });
-    const b1 = o.b1 ?? 0.9;
-    threshold = (2 + 2 * b1) / ((1 - b1) * ctx.lr);
-  } else if (o.kind === "rmsprop" && !o.momentum) {
-    p = await rmspropPreconditioner(keep(ctx.optState), { eps: o.eps });
-    threshold = 2 / ctx.lr;
-  } else {
+  const pre = ctx.transform.preconditioner;
+  if (pre === undefined) {
     throw new UserError(
-      `hessian probe: preconditioned sharpness needs optimizer adam, adamw or rmsprop (no momentum), not ${o.kind}`,
+      `hessian probe: preconditioned sharpness needs an optimizer with a diagonal preconditioner ` +
+        `(adam, adamw, rmsprop, adagrad, gadam, or sam around one), not ${ctx.optimizer.kind}`,
     );
   }
+  if (ctx.step === 0) return {};
+  const p = await pre.diagonal(ctx.optState);
   const r = await lanczos(preconditionedOperator(op, p), {
     k: 1,
     tol: cfg.tol,
     maxIter: cfg.maxIter,
     key: ctx.key.fold("precond"),
   });
+  const threshold = ctx.lr > 0 ? pre.threshold?.(ctx.lr) : undefined;
+  if (threshold === undefined) return { "hessian/precondLambdaMax": r.values[0] };
   return {
     "hessian/precondLambdaMax": r.values[0],
     "hessian/precondThreshold": threshold,
