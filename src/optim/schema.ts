@@ -151,14 +151,18 @@ export const NormalizedSgdMomentumConfigSchema = z.strictObject({
   averaging,
 });
 
-/** Config of `generalizedSignSgd` (Crawshaw et al. 2022). */
+/** Config of `generalizedSignSgd` (Crawshaw et al. 2022, the authors' code: no bias correction by default). */
 export const GeneralizedSignSgdConfigSchema = z.strictObject({
   kind: z.literal("generalizedSignSgd"),
   lr,
   b1: unit.default(0.9),
   b2: unit.default(0.999).describe("second-moment decay β₂ (of m²); 0 gives signSGD with momentum"),
   eps: nonneg.default(1e-8),
-  biasCorrection: z.boolean().default(true).describe("divide v by 1 − β₂ᵗ"),
+  biasCorrection: z
+    .boolean()
+    .default(false)
+    .describe("correct both moments, m/(1 − β₁ᵗ) and v/(1 − β₂ᵗ) (the authors' default: neither)"),
+  weightDecay: weightDecay.describe("L2 weight decay λ ≥ 0 (g ← g + λw)"),
   clipNorm,
   averaging,
 });

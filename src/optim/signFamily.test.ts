@@ -63,59 +63,96 @@ describe("normalizedSgdMomentum", () => {
   });
 });
 
-/** Host reference of generalized SignSGD as written in the doc comment (paper form, 1 − β₂ᵗ). */
-function gSignRef(grads: number[][], eta: number, b1: number, b2: number, eps: number): number[][] {
+/**
+ * Host reference of generalized SignSGD as the authors' code runs it (Crawshaw et al. 2022,
+ * zhenxun-zhuang/Generalized-SignSGD, cifar10/generalized_signsgd.py): g ← g + λw, m ← β₁m + (1 − β₁)g,
+ * v ← β₂v + (1 − β₂)m² (updated m), x ← x − η m̂/(√v̂ + ε), both hats or neither.
+ */
+function gSignRef(
+  grads: number[][],
+  eta: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  correct = false,
+  lambda = 0,
+): number[][] {
   const m = [0, 0];
   const v = [0, 0];
-  return grads.map((g, t) =>
-    g.map((gi, i) => {
-      m[i] = b1 * m[i] + (1 - b1) * gi;
+  const w = [...w0];
+  return grads.map((g, t) => {
+    const u = g.map((gi, i) => {
+      const gl = gi + lambda * w[i];
+      m[i] = b1 * m[i] + (1 - b1) * gl;
       v[i] = b2 * v[i] + (1 - b2) * m[i] * m[i];
-      return (-eta * m[i]) / (Math.sqrt(v[i] / (1 - b2 ** (t + 1))) + eps);
-    }),
-  );
+      const [mh, vh] = correct ? [m[i] / (1 - b1 ** (t + 1)), v[i] / (1 - b2 ** (t + 1))] : [m[i], v[i]];
+      return (-eta * mh) / (Math.sqrt(vh) + eps);
+    });
+    u.forEach((d, i) => (w[i] += d));
+    return u;
+  });
 }
 
 describe("generalizedSignSgd (Crawshaw et al. 2022)", () => {
-  it("first step −η m/(|m| + ε), second step by hand (v averages m²)", async () => {
+  it("default (authors' code: no bias correction): three steps written out by hand", async () => {
     const [eta, b1, b2, eps] = [0.1, 0.9, 0.99, 1e-8];
-    const [s1, s2] = await runPair(generalizedSignSgd({ b1, b2, eps }), w0, { lr: eta, steps: 2, grads: gs });
-    const m1 = gs[0].map((g) => (1 - b1) * g);
+    const [s1, s2, s3] = await runPair(generalizedSignSgd({ b1, b2, eps }), w0, { lr: eta, steps: 3, grads: gs });
+    // t = 1: m = 0.1 g, v = 0.01 m² → u = −η m/(0.1|m| + ε) ≈ −η·10·sign(g), ten times Adam's first step
+    const m1 = gs[0].map((g) => 0.1 * g);
+    const v1 = m1.map((m) => 0.01 * m * m);
     close(
       s1.u,
-      m1.map((m) => (-eta * m) / (Math.abs(m) + eps)),
+      m1.map((m, i) => (-eta * m) / (Math.sqrt(v1[i]) + eps)),
     );
-    const m2 = m1.map((m, i) => b1 * m + (1 - b1) * gs[1][i]);
-    const v2 = m1.map((m, i) => b2 * (1 - b2) * m * m + (1 - b2) * m2[i] * m2[i]);
+    assert.ok(Math.abs(Math.abs(s1.u[0]) - 10 * eta) < 1e-4 * eta);
+    const m2 = m1.map((m, i) => 0.9 * m + 0.1 * gs[1][i]);
+    const v2 = v1.map((v, i) => 0.99 * v + 0.01 * m2[i] * m2[i]);
     close(
       s2.u,
-      m2.map((m, i) => (-eta * m) / (Math.sqrt(v2[i] / (1 - b2 * b2)) + eps)),
+      m2.map((m, i) => (-eta * m) / (Math.sqrt(v2[i]) + eps)),
+      1e-14,
+    );
+    const m3 = m2.map((m, i) => 0.9 * m + 0.1 * gs[2][i]);
+    const v3 = v2.map((v, i) => 0.99 * v + 0.01 * m3[i] * m3[i]);
+    close(
+      s3.u,
+      m3.map((m, i) => (-eta * m) / (Math.sqrt(v3[i]) + eps)),
       1e-14,
     );
   });
 
-  it("matches the host reference over 6 steps, with and without bias correction", async () => {
-    const [eta, b1, b2, eps] = [0.05, 0.8, 0.9, 1e-6];
-    const us = await runPair(generalizedSignSgd({ b1, b2, eps }), w0, { lr: eta, steps: 6, grads: gs });
-    gSignRef(gs, eta, b1, b2, eps).forEach((ref, t) => close(us[t].u, ref, 1e-14));
-    const raw = await runPair(generalizedSignSgd({ b1, b2, eps, biasCorrection: false }), w0, {
-      lr: eta,
-      steps: 3,
-      grads: gs,
-    });
-    const m = [0, 0];
-    const v = [0, 0];
-    raw.forEach((s, t) =>
-      close(
-        s.u,
-        gs[t].map((g, i) => {
-          m[i] = b1 * m[i] + (1 - b1) * g;
-          v[i] = b2 * v[i] + (1 - b2) * m[i] * m[i];
-          return (-eta * m[i]) / (Math.sqrt(v[i]) + eps);
-        }),
-        1e-14,
-      ),
+  it("biasCorrection corrects both moments: first step −η g/(0.1|g| + ε) (m̂ = g, v̂ = m² = 0.01g²), then by hand", async () => {
+    const [eta, b1, b2, eps] = [0.1, 0.9, 0.99, 1e-8];
+    const opt = generalizedSignSgd({ b1, b2, eps, biasCorrection: true });
+    const [s1, s2] = await runPair(opt, w0, { lr: eta, steps: 2, grads: gs });
+    close(
+      s1.u,
+      gs[0].map((g) => (-eta * g) / (0.1 * Math.abs(g) + eps)),
     );
+    const m1 = gs[0].map((g) => 0.1 * g);
+    const m2 = m1.map((m, i) => 0.9 * m + 0.1 * gs[1][i]);
+    const v2 = m1.map((m, i) => 0.99 * 0.01 * m * m + 0.01 * m2[i] * m2[i]);
+    close(
+      s2.u,
+      m2.map((m, i) => (-eta * m) / (1 - 0.81) / (Math.sqrt(v2[i] / (1 - 0.9801)) + eps)),
+      1e-14,
+    );
+  });
+
+  it("matches the host reference over 6 steps: neither, both, with L2 weight decay", async () => {
+    const [eta, b1, b2, eps] = [0.05, 0.8, 0.9, 1e-6];
+    for (const [biasCorrection, weightDecay] of [
+      [false, 0],
+      [true, 0],
+      [false, 0.3],
+    ] as const) {
+      const us = await runPair(generalizedSignSgd({ b1, b2, eps, biasCorrection, weightDecay }), w0, {
+        lr: eta,
+        steps: 6,
+        grads: gs,
+      });
+      gSignRef(gs, eta, b1, b2, eps, biasCorrection, weightDecay).forEach((ref, t) => close(us[t].u, ref, 1e-13));
+    }
   });
 
   it("β₂ = 0, ε = 0 is signum (to an ulp: m/√(m²) with m from fused kernels)", async () => {
@@ -124,9 +161,9 @@ describe("generalizedSignSgd (Crawshaw et al. 2022)", () => {
     a.forEach((s, t) => close(s.u, b[t].u, 1e-15));
   });
 
-  it("β₂ → 1: v̂ → the mean of m_s², and with β₁ = 0 it is Adam(β₁ = 0)", async () => {
+  it("corrected, β₂ → 1: v̂ → the mean of m_s², and with β₁ = 0 it is Adam(β₁ = 0)", async () => {
     const [eta, eps] = [0.1, 1e-8];
-    const near = await runPair(generalizedSignSgd({ b1: 0.5, b2: 1 - 1e-10, eps }), w0, {
+    const near = await runPair(generalizedSignSgd({ b1: 0.5, b2: 1 - 1e-10, eps, biasCorrection: true }), w0, {
       lr: eta,
       steps: 6,
       grads: gs,
@@ -139,15 +176,19 @@ describe("generalizedSignSgd (Crawshaw et al. 2022)", () => {
         gs[t].map((g, i) => {
           m[i] = 0.5 * m[i] + 0.5 * g;
           sumSq[i] += m[i] * m[i];
-          return (-eta * m[i]) / (Math.sqrt(sumSq[i] / (t + 1)) + eps);
+          return (-eta * m[i]) / (1 - 0.5 ** (t + 1)) / (Math.sqrt(sumSq[i] / (t + 1)) + eps);
         }),
         1e-8,
       ),
     );
     const b2 = 0.999;
-    const gsgd = await runPair(generalizedSignSgd({ b1: 0, b2, eps }), w0, { lr: eta, steps: 6, grads: gs });
+    const gsgd = await runPair(generalizedSignSgd({ b1: 0, b2, eps, biasCorrection: true }), w0, {
+      lr: eta,
+      steps: 6,
+      grads: gs,
+    });
     const ad = await runPair(adam({ b1: 0, b2, eps }), w0, { lr: eta, steps: 6, grads: gs });
-    const ref = gSignRef(gs, eta, 0, b2, eps);
+    const ref = gSignRef(gs, eta, 0, b2, eps, true);
     gsgd.forEach((s, t) => {
       close(s.u, ad[t].u, 1e-12); // Adam's 1 − β₂ᵗ loses ~3 digits to cancellation
       close(s.u, ref[t], 1e-12);
