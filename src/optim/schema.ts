@@ -200,7 +200,14 @@ export const StepTunedSgdConfigSchema = z
     clipNorm,
     averaging,
   })
-  .refine((c) => c.maxGamma >= c.minGamma, { message: "maxGamma must be ≥ minGamma", path: ["maxGamma"] });
+  .refine((c) => c.maxGamma >= c.minGamma, { message: "maxGamma must be ≥ minGamma", path: ["maxGamma"] })
+  // Its curvature estimate ⟨g′ − g, Δθ⟩ needs g and g′ treated alike; a clip applies to g only.
+  .refine((c) => c.clipNorm === undefined, {
+    message:
+      "stepTunedSgd cannot take clipNorm: the clip would apply to g but not to the second half step's g′, " +
+      "so the gradient difference g′ − g would mix a clipped and a raw gradient",
+    path: ["clipNorm"],
+  });
 
 /** Config of `sibert` (Li et al. 2022): SGD + weight decay, gradient norm clipped to ‖w‖√(2λ/η). */
 export const SibertConfigSchema = z.strictObject({
@@ -241,7 +248,15 @@ export const BaseOptimizerConfigSchema = z.discriminatedUnion("kind", [
 ]);
 
 /** SAM / ASAM / m-sharpness around a base optimizer (see sam.ts); `lr` lives in `base`. */
-export const SamConfigSchema = samConfigSchema(BaseOptimizerConfigSchema);
+export const SamConfigSchema = samConfigSchema(BaseOptimizerConfigSchema).refine(
+  (c) => (c.base as { kind: string }).kind !== "stepTunedSgd",
+  {
+    message:
+      "sam cannot wrap stepTunedSgd: its first half step would take SAM's perturbed gradient and its second " +
+      "the raw g′, so the gradient difference g′ − g would mix two different gradients",
+    path: ["base", "kind"],
+  },
+);
 
 export const OptimizerConfigSchema = z.discriminatedUnion("kind", [
   ...BaseOptimizerConfigSchema.options,

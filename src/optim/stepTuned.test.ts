@@ -106,3 +106,18 @@ describe("stepTunedSgd", () => {
     tree.dispose([extras.lr, extras.step]);
   });
 });
+
+describe("stepTunedSgd config", () => {
+  it("refuses clipNorm and SAM around it (g and g′ must be treated alike)", async () => {
+    const { OptimizerConfigSchema, parseConfig } = await import("./schema.js");
+    assert.throws(() => parseConfig(OptimizerConfigSchema, { kind: "stepTunedSgd", lr: 1, clipNorm: 1 }, "optimizer"), {
+      name: "UserError",
+      message: /optimizer\.clipNorm: stepTunedSgd cannot take clipNorm/,
+    });
+    assert.throws(
+      () => parseConfig(OptimizerConfigSchema, { kind: "sam", base: { kind: "stepTunedSgd", lr: 1 } }, "optimizer"),
+      { name: "UserError", message: /optimizer\.base\.kind: sam cannot wrap stepTunedSgd/ },
+    );
+    parseConfig(OptimizerConfigSchema, { kind: "stepTunedSgd", lr: 1 }, "optimizer");
+  });
+});

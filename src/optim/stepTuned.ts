@@ -67,6 +67,10 @@ export interface StepTunedSgdState {
  * schedule (use a constant schedule for the paper's method). Costs one extra gradient per step.
  * `(k + 1)^{−(1/2+δ)}` uses `np.power` (float32-precision exp/log on Wasm: relative error ~1e-7 in
  * s_k for k ≥ 1) except for δ = 0 (an exact square root). Throws if `extras.gradFn` is missing.
+ * The config schema refuses `clipNorm` and SAM around it: both would change g but not g′, and the
+ * curvature estimate needs the two half steps to see gradients treated alike. Variant: the conference
+ * form above (decay (k + 1)^{−(1/2+δ)} on every step); the journal's step-decay variant (its
+ * Algorithm 2) is not offered yet.
  *
  * @param opts mu 2, beta 0.9, minGamma 0.5, maxGamma 2, delta 0.001.
  */
