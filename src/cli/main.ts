@@ -65,6 +65,7 @@ Usage:
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
   sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
+  sgdlab fit power-law FILE.csv [--x COL --y COL] [--bootstrap N] [--seed S]   ε(m) = α·m^β + γ with bootstrap intervals
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -148,9 +149,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await hessianCmd(rest, out);
       case "report":
         return await (await import("./report.js")).reportCommand(rest, out);
+      case "fit":
+        return (await import("./fit.js")).fitCommand(rest, out);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit (see --help)`,
         );
     }
   } catch (e) {
