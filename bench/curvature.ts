@@ -7,7 +7,8 @@
 import { Key, keep, release, treeAdd, treeFromHost, treeScale, treeSpec, type Params } from "../src/core/index.js";
 import { benchWorkload } from "./fixtures.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
-import { CountingOperator, curvatureObjective, hutchinson, lanczos } from "../src/curvature/index.js";
+import { CountingOperator, hutchinson, lanczos } from "../src/curvature/index.js";
+import { point } from "../src/curvature/point.testkit.js";
 
 await initRuntime("wasm");
 const { n, data, model, loss, rng } = benchWorkload();
@@ -21,7 +22,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 
 const out: Record<string, number> = { threads: threadCount() };
 const t0 = performance.now();
-const obj = curvatureObjective(model, keep(params), data, loss, "full", { chunkSize: n });
+const obj = point(model, keep(params), data, loss, "full", { chunkSize: n });
 const { gradient } = await obj.valueAndGradient();
 const hess = obj.hessian();
 const op = new CountingOperator(hess);
@@ -48,7 +49,7 @@ obj.dispose();
 // warm start: one gradient step away (θ − 0.1 ∇L), starting from the previous top eigenvector
 const spec = treeSpec(params);
 const moved = treeAdd(keep(params), treeScale(-0.1, treeFromHost(spec, gradient) as Params)) as Params;
-const obj2 = curvatureObjective(model, moved, data, loss, "full", { chunkSize: n });
+const obj2 = point(model, moved, data, loss, "full", { chunkSize: n });
 const hess2 = obj2.hessian();
 const op2 = new CountingOperator(hess2);
 await op2.matvec(v);

@@ -25,7 +25,7 @@ import {
   type Params,
 } from "../src/core/index.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
-import { curvatureObjective } from "../src/curvature/objective.js";
+import { point } from "../src/curvature/point.testkit.js";
 import { makeDataset } from "../src/data/index.js";
 import { createLoss } from "../src/losses/index.js";
 import { createModel } from "../src/models/index.js";
@@ -43,7 +43,7 @@ const data = makeDataset({
 });
 const model = createModel({ kind: "mlp", hidden: [256, 256], activation: "tanh" }, [784], 10);
 const loss = createLoss({ kind: "ce" });
-const obj = curvatureObjective(model, model.init(Key.fromSeed(1), "float32"), data, loss, "full", { chunkSize: n });
+const obj = point(model, model.init(Key.fromSeed(1), "float32"), data, loss, "full", { chunkSize: n });
 const vec = (i: number): Float64Array =>
   Key.fromSeed(100 + i)
     .rng()
@@ -140,7 +140,7 @@ async function measure(
   const k = 4;
   const c = obj.chunks[0];
   const hvp = (v: Params): Params => {
-    const [g, h] = jvp(grad(obj.chunkLoss(c)), [keep(obj.params)], [v]) as unknown as [Params, Params];
+    const [g, h] = jvp(grad(obj.objective.chunkLoss(c)), [keep(obj.params)], [v]) as unknown as [Params, Params];
     release(g);
     return h;
   };

@@ -7,7 +7,8 @@ import { Key, keep, release, settle, toScalar } from "../src/core/index.js";
 import { benchWorkload } from "./fixtures.js";
 import { initRuntime } from "../src/core/runtime.js";
 import { createOptimizer, type OptimizerConfigInput } from "../src/optim/index.js";
-import { StepEngine, type Regularizer, type TrainState } from "../src/train/engine.js";
+import { createObjective, type Regularizer } from "../src/losses/index.js";
+import { StepEngine, type TrainState } from "../src/train/engine.js";
 
 const reps = Number(process.argv[2] ?? 7);
 await initRuntime("wasm");
@@ -36,18 +37,18 @@ const methods: { name: string; opt: OptimizerConfigInput; reg?: Regularizer }[] 
 const out: { name: string; ms: number }[] = [];
 for (const m of methods) {
   const opt = createOptimizer(m.opt);
-  const engine = new StepEngine(model, loss, opt, {
+  const objective = createObjective({ model, loss, regularizer: m.reg }, data, "full", {
     dtype: "float32",
     chunkSize: n,
-    classification: true,
-    regularizer: m.reg,
+    compile: true,
   });
+  const engine = new StepEngine(objective, opt);
   const params = model.init(Key.fromSeed(1), "float32");
   let live: TrainState = { params, opt: opt.init(keep(params)), model: [] };
   const times: number[] = [];
   for (let i = 0; i < reps + 2; i++) {
     const t = performance.now();
-    const [v, next] = engine.step(live, data, null, 0.01, i, Key.fromSeed(i).toArray());
+    const [v, next] = engine.step(live, null, 0.01, i, Key.fromSeed(i).toArray());
     live = next;
     await toScalar(v);
     await settle([live.params, live.opt]);
@@ -56,6 +57,7 @@ for (const m of methods) {
   times.sort((a, b) => a - b);
   release([live.params, live.opt]);
   engine.dispose();
+  objective.dispose();
   out.push({ name: m.name, ms: times[Math.floor(times.length / 2)] });
 }
 console.log(JSON.stringify(out));

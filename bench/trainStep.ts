@@ -8,6 +8,7 @@ import { Key, keep, release, settle, toScalar, type FloatDtype } from "../src/co
 import { benchWorkload } from "./fixtures.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
 import { createOptimizer } from "../src/optim/index.js";
+import { createObjective } from "../src/losses/index.js";
 import { StepEngine, type TrainState } from "../src/train/engine.js";
 
 const dtype = (process.argv[2] ?? "float32") as FloatDtype;
@@ -16,13 +17,14 @@ await initRuntime("wasm");
 
 const { n, data, model, loss } = benchWorkload();
 const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
-const engine = new StepEngine(model, loss, opt, { dtype, chunkSize: n, classification: true });
+const objective = createObjective({ model, loss }, data, "full", { dtype, chunkSize: n, compile: true });
+const engine = new StepEngine(objective, opt);
 const params = model.init(Key.fromSeed(1), dtype);
 let live: TrainState = { params, opt: opt.init(keep(params)), model: [] };
 const times: number[] = [];
 for (let i = 0; i < reps + 3; i++) {
   const t = performance.now();
-  const [v, next] = engine.step(live, data, null, 0.1, i, Key.fromSeed(i).toArray());
+  const [v, next] = engine.step(live, null, 0.1, i, Key.fromSeed(i).toArray());
   live = next;
   await toScalar(v);
   await settle([live.params, live.opt]);
@@ -31,4 +33,5 @@ for (let i = 0; i < reps + 3; i++) {
 times.sort((a, b) => a - b);
 release([live.params, live.opt]);
 engine.dispose();
+objective.dispose();
 console.log(JSON.stringify({ dtype, threads: threadCount(), medianMs: times[Math.floor(times.length / 2)], reps }));

@@ -4,10 +4,12 @@
  * small models, else Hutchinson with its standard error), optionally the SLQ spectral density, and
  * the cost in Hessian-vector products.
  */
+import { keep, release, treeSpec, type Params } from "../core/index.js";
 import type { Key } from "../core/keys.js";
+import type { Objective, ObjectiveDescription } from "../losses/objective.js";
+import { hessianOperator } from "./hvp.js";
 import { densityOnGrid, slq } from "./density.js";
 import { lanczos } from "./lanczos.js";
-import type { CurvatureObjective, ObjectiveDescription } from "./objective.js";
 import { CountingOperator, type LinearOperator } from "./operator.js";
 import { hutchinson } from "./trace.js";
 
@@ -60,18 +62,29 @@ export async function exactTrace(op: LinearOperator): Promise<number> {
   return t;
 }
 
-/** Runs the requested measurements on `obj`'s Hessian (the objective is borrowed). */
-export async function analyzeHessian(obj: CurvatureObjective, opts: HessianAnalysisOptions): Promise<HessianReport> {
+/** Runs the requested measurements on `obj`'s Hessian at θ (the objective is borrowed; θ consumed). */
+export async function analyzeHessian(
+  obj: Objective,
+  theta: Params,
+  opts: HessianAnalysisOptions,
+): Promise<HessianReport> {
   const t0 = performance.now();
-  const { value, gradient } = await obj.valueAndGradient();
+  const dim = treeSpec(theta).size;
+  let value: number, gradient: Float64Array;
+  try {
+    ({ value, gradient } = await obj.hostValueAndGradient(keep(theta)));
+  } catch (e) {
+    release(theta);
+    throw e;
+  }
   let gnsq = 0;
   for (const g of gradient) gnsq += g * g;
-  const hess = obj.hessian();
+  const hess = hessianOperator(obj, theta);
   const op = new CountingOperator(hess);
   try {
     const report: HessianReport = {
       objective: obj.description,
-      parameterCount: obj.dim,
+      parameterCount: dim,
       loss: value,
       gradNorm: Math.sqrt(gnsq),
       topEigenvalues: [],
@@ -90,13 +103,13 @@ export async function analyzeHessian(obj: CurvatureObjective, opts: HessianAnaly
     if (k > 0) {
       const which = opts.top > 0 && opts.bottom > 0 ? "both" : opts.top > 0 ? "largest" : "smallest";
       const r = await lanczos(op, {
-        k: Math.min(k, obj.dim),
+        k: Math.min(k, dim),
         which,
         tol: opts.tol,
         maxIter: opts.maxIter,
         key: opts.key.fold("lanczos"),
       });
-      const kk = Math.min(k, obj.dim);
+      const kk = Math.min(k, dim);
       const topN = which === "smallest" ? 0 : Math.min(opts.top, kk);
       const off = which === "both" ? kk : 0;
       report.topEigenvalues = r.values.slice(0, topN);
@@ -107,8 +120,7 @@ export async function analyzeHessian(obj: CurvatureObjective, opts: HessianAnaly
       }
       report.converged = r.converged;
     }
-    const method =
-      opts.trace === "auto" ? (obj.dim <= (opts.exactTraceMax ?? 2000) ? "exact" : "hutchinson") : opts.trace;
+    const method = opts.trace === "auto" ? (dim <= (opts.exactTraceMax ?? 2000) ? "exact" : "hutchinson") : opts.trace;
     if (method === "exact") {
       report.trace = await exactTrace(op);
       report.traceMethod = "exact";
@@ -121,7 +133,7 @@ export async function analyzeHessian(obj: CurvatureObjective, opts: HessianAnaly
     if (opts.density) {
       const d = await slq(op, {
         probes: opts.density.probes,
-        steps: Math.min(opts.density.steps, obj.dim),
+        steps: Math.min(opts.density.steps, dim),
         key: opts.key.fold("slq"),
       });
       const all = d.nodes.flat();

@@ -18,7 +18,7 @@ import { createLoss, makeBatch, type LossConfigInput } from "../losses/index.js"
 import { createModel } from "../models/index.js";
 import type { Model } from "../models/types.js";
 import type { DisposableOperator } from "./hvp.js";
-import { curvatureObjective } from "./objective.js";
+import { point } from "./point.testkit.js";
 import { basis, maxAbs, maxAbsDiff, toyClassification, toyRegression, unflatten } from "./objective.testkit.js";
 import { symmetricEigen } from "./tridiagonal.js";
 
@@ -46,7 +46,7 @@ describe("ggnOperator on a linear model with MSE equals the Hessian, 2c·(X̃ᵀ
       const ds = toyRegression(n, d, k, 31);
       const model = createModel({ kind: "linear", init: "lecun" }, ds.xShape, k);
       const loss = createLoss(lossConfig);
-      const obj = curvatureObjective(model, model.init(Key.fromSeed(2), "float64"), ds, loss, "full", {
+      const obj = point(model, model.init(Key.fromSeed(2), "float64"), ds, loss, "full", {
         chunkSize: 4,
       });
       // Parameters {W [d, k], b [k]} in leaf order: W row-major, then b; x̃ = (x, 1).
@@ -126,7 +126,7 @@ describe("ggnOperator on a tanh MLP with CE", () => {
     const model = createModel({ kind: "mlp", hidden: [4], activation: "tanh", initScale: 2 }, ds.xShape, 3);
     const params = model.init(Key.fromSeed(6), "float64");
     const ref = await hostGgnCe(model, ds, keep(params));
-    const obj = curvatureObjective(model, params, ds, createLoss({ kind: "ce" }), "full", { chunkSize: 5 });
+    const obj = point(model, params, ds, createLoss({ kind: "ce" }), "full", { chunkSize: 5 });
     const p = obj.dim;
     const scale = maxAbs(ref);
     // Wasm computes float64 exp and tanh with float32-level accuracy (~1e-7 relative).
@@ -151,16 +151,9 @@ describe("ggnOperator resources", () => {
   it("many linearized products keep the Wasm heap flat", async () => {
     const ds = toyClassification(256, 4, 3);
     const model = createModel({ kind: "mlp", hidden: [32], activation: "tanh" }, ds.xShape, 3);
-    const obj = curvatureObjective(
-      model,
-      model.init(Key.fromSeed(1), "float32"),
-      ds,
-      createLoss({ kind: "ce" }),
-      "full",
-      {
-        chunkSize: 128,
-      },
-    );
+    const obj = point(model, model.init(Key.fromSeed(1), "float32"), ds, createLoss({ kind: "ce" }), "full", {
+      chunkSize: 128,
+    });
     const v = Key.fromSeed(2).rng().normals(obj.dim);
     for (const mode of ["linearize", "jvp"] as const) {
       const op = obj.ggn({ mode });

@@ -1,11 +1,23 @@
 /**
  * Generalized Gauss–Newton products G v = Σ_c w_c J_cᵀ H_c J_c v of a curvature objective.
  */
-import { check, grad, jvp, keep, linearize, lit, np, release, vjp, type Array, type Params } from "../core/index.js";
+import {
+  UserError,
+  grad,
+  jvp,
+  keep,
+  linearize,
+  lit,
+  np,
+  release,
+  vjp,
+  type Array,
+  type Params,
+} from "../core/index.js";
 import { crossEntropy } from "../losses/index.js";
 import type { Loss } from "../losses/types.js";
 import { chunkedOperator, type ChunkProduct, type DisposableOperator, type ProductOptions } from "./hvp.js";
-import type { CurvatureObjective, ObjectiveChunk } from "./objective.js";
+import type { Objective, ObjectiveChunk } from "../losses/objective.js";
 
 /** Options of `ggnOperator`. */
 export interface GgnOperatorOptions extends ProductOptions {
@@ -88,7 +100,7 @@ function outputHessian(loss: Loss, out: Array, y: Array, mode: "closedForm" | "a
 }
 
 /**
- * The generalized Gauss–Newton matrix G = Σ_c w_c J_cᵀ H_c J_c of a curvature objective as an
+ * The generalized Gauss–Newton matrix G = Σ_c w_c J_cᵀ H_c J_c of an objective at θ as an
  * operator (Schraudolph 2002, "Fast curvature matrix-vector products for second-order gradient
  * descent", eq. 7; Martens 2014/2020, "New insights and perspectives on the natural gradient method",
  * §8.1), J_c = ∂f(θ, X_c)/∂θ the Jacobian of the model outputs and H_c = ∇²_f loss the Hessian of the
@@ -96,28 +108,29 @@ function outputHessian(loss: Loss, out: Array, y: Array, mode: "closedForm" | "a
  * (or a `linearize`d model, see `ProductMode`) and Jᵀ u by `vjp`. G is positive semidefinite for
  * convex losses (CE, MSE) and equals the Hessian when the model is linear in θ and the loss is MSE.
  *
- * @param opts.mode default "auto". @param opts.maxLinearizedExamples default 8192.
+ * @param theta the point (consumed: the operator owns it). @param opts.mode default "auto".
+ * @param opts.maxLinearizedExamples default 8192.
  * @param opts.outputHessian default "closedForm".
  */
-export function ggnOperator(obj: CurvatureObjective, opts: GgnOperatorOptions = {}): DisposableOperator {
+export function ggnOperator(obj: Objective, theta: Params, opts: GgnOperatorOptions = {}): DisposableOperator {
   const hMode = opts.outputHessian ?? "closedForm";
-  check(
-    hMode === "closedForm" || hMode === "autodiff",
-    `ggn: outputHessian must be closedForm or autodiff, got "${hMode}"`,
-  );
+  if (hMode !== "closedForm" && hMode !== "autodiff") {
+    release(theta);
+    throw new UserError(`ggn: outputHessian must be closedForm or autodiff, got "${hMode}"`);
+  }
   const apply = (c: ObjectiveChunk) => (p: Params) => obj.forward(p, c.x.ref);
-  const pullback = (c: ObjectiveChunk): LinFn<Array, Params> => {
-    const [out, back] = vjp(apply(c), [keep(obj.params)]) as unknown as [Array, LinFn<Array, Params[]>];
+  const pullback = (c: ObjectiveChunk, theta: Params): LinFn<Array, Params> => {
+    const [out, back] = vjp(apply(c), [keep(theta)]) as unknown as [Array, LinFn<Array, Params[]>];
     out.dispose();
     const f = ((u: Array) => back(u)[0]) as LinFn<Array, Params>;
     f.dispose = () => back.dispose();
     return f;
   };
   const product: ChunkProduct = {
-    prepare(c) {
-      const [out, push] = linearize(apply(c), [keep(obj.params)]) as unknown as [Array, LinFn<Params, Array>];
+    prepare(c, p) {
+      const [out, push] = linearize(apply(c), [keep(p)]) as unknown as [Array, LinFn<Params, Array>];
       const h = outputHessian(obj.loss, out, c.y.ref, hMode);
-      const back = pullback(c);
+      const back = pullback(c, p);
       return {
         apply: (v) => back(h.apply(push(v))),
         dispose() {
@@ -127,12 +140,12 @@ export function ggnOperator(obj: CurvatureObjective, opts: GgnOperatorOptions = 
         },
       };
     },
-    direct(c, v) {
-      const [out, jv] = jvp(apply(c), [keep(obj.params)], [v]) as unknown as [Array, Array];
+    direct(c, p, v) {
+      const [out, jv] = jvp(apply(c), [keep(p)], [v]) as unknown as [Array, Array];
       const h = outputHessian(obj.loss, out, c.y.ref, hMode);
       const u = h.apply(jv);
       h.dispose();
-      const back = pullback(c);
+      const back = pullback(c, p);
       try {
         return back(u);
       } finally {
@@ -140,5 +153,5 @@ export function ggnOperator(obj: CurvatureObjective, opts: GgnOperatorOptions = 
       }
     },
   };
-  return chunkedOperator(obj, product, opts);
+  return chunkedOperator(obj, theta, product, opts);
 }

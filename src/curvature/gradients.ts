@@ -1,5 +1,5 @@
 /**
- * Gradient statistics of a curvature objective: the full-batch gradient norm, the per-example
+ * Gradient statistics of an objective at a point: the objective's gradient norm, the per-example
  * gradient covariance trace and the gradient noise scale (exactly, and by the two-batch-size estimator).
  */
 import {
@@ -10,20 +10,21 @@ import {
   toScalar,
   treeFromHost,
   treeNormSq,
+  treeSpec,
   treeSub,
   type Array as JaxArray,
   type Key,
   type Params,
 } from "../core/index.js";
-import { curvatureObjective, type CurvatureObjective } from "./objective.js";
+import type { Objective } from "../losses/objective.js";
 
 /**
  * ‖∇L(θ)‖² of the objective, the implicit gradient regularizer of gradient descent with step h
  * (Barrett & Dherin 2021, "Implicit gradient regularization", ICLR: GD follows the modified loss
- * L̃ = L + (h/4)‖∇L‖² to O(h²)).
+ * L̃ = L + (h/4)‖∇L‖² to O(h²)). Accumulated over chunks in float64; consumes θ.
  */
-export async function gradientNormSq(obj: CurvatureObjective): Promise<number> {
-  const g = await obj.gradient();
+export async function gradientNormSq(obj: Objective, theta: Params): Promise<number> {
+  const g = (await obj.hostValueAndGradient(theta)).gradient;
   let s = 0;
   for (const x of g) s += x * x;
   return s;
@@ -42,8 +43,8 @@ export interface GradientNoise {
 }
 
 /** The mean per-example gradient G: ∇L for per-example-mean losses, ∇L/n for summed ones. */
-async function meanGradient(obj: CurvatureObjective): Promise<Float64Array> {
-  const g = await obj.gradient();
+async function meanGradient(obj: Objective, theta: Params): Promise<Float64Array> {
+  const g = (await obj.hostValueAndGradient(theta)).gradient;
   if (!obj.loss.perExampleMean) for (let i = 0; i < g.length; i++) g[i] /= obj.dataset.n;
   return g;
 }
@@ -60,18 +61,20 @@ async function meanGradient(obj: CurvatureObjective): Promise<Float64Array> {
  * which bounds the pending work; sums are in float64 on the host. The two-pass form avoids the
  * cancellation of (1/n)Σ‖gᵢ‖² − ‖G‖² when the noise is small.
  *
- * @param opts.groupSize examples per host read, default 16.
+ * @param theta the point (consumed). @param opts.groupSize examples per host read, default 16.
  */
 export async function gradientNoise(
-  obj: CurvatureObjective,
+  obj: Objective,
+  theta: Params,
   opts: { groupSize?: number } = {},
 ): Promise<GradientNoise> {
   const groupSize = opts.groupSize ?? 16;
+  if (!(Number.isInteger(groupSize) && groupSize > 0)) release(theta);
   check(Number.isInteger(groupSize) && groupSize > 0, `gradientNoise: groupSize must be a positive integer`);
-  const gMean = await meanGradient(obj);
+  const gMean = await meanGradient(obj, keep(theta));
   let gradNormSq = 0;
   for (const x of gMean) gradNormSq += x * x;
-  const gTree = treeFromHost(obj.spec, gMean) as Params;
+  const gTree = treeFromHost(treeSpec(theta), gMean) as Params;
   let sum = 0;
   try {
     let pending: Promise<number>[] = [];
@@ -83,14 +86,14 @@ export async function gradientNoise(
       for (let j = 0; j < c.n; j++) {
         const f = (p: Params): JaxArray =>
           obj.loss(obj.forward(p, c.x.ref.slice([j, j + 1])), c.y.ref.slice([j, j + 1]));
-        const gi = grad(f)(keep(obj.params)) as Params;
+        const gi = grad(f)(keep(theta)) as Params;
         pending.push(toScalar(treeNormSq(treeSub(gi, keep(gTree)))));
         if (pending.length >= groupSize) await flush();
       }
     }
     await flush();
   } finally {
-    release(gTree);
+    release([gTree, theta]);
   }
   const n = obj.dataset.n;
   const traceCov = sum / n;
@@ -145,10 +148,23 @@ export interface TwoBatchOptions {
  * G_b (∇L_b, or ∇L_b/b for summed losses) from a batch objective in the objective's chunk size, and
  * ‖G_b‖², ‖G_B‖² averaged over the draws. Also returns those averages.
  *
- * @param opts.draws default 8.
+ * @param theta the point (consumed). @param opts.draws default 8.
  */
 export async function twoBatchNoiseScale(
-  obj: CurvatureObjective,
+  obj: Objective,
+  theta: Params,
+  opts: TwoBatchOptions,
+): Promise<TwoBatchEstimate & { normSqSmall: number; normSqBig: number; draws: number }> {
+  try {
+    return await twoBatch(obj, theta, opts);
+  } finally {
+    release(theta);
+  }
+}
+
+async function twoBatch(
+  obj: Objective,
+  theta: Params,
   opts: TwoBatchOptions,
 ): Promise<TwoBatchEstimate & { normSqSmall: number; normSqBig: number; draws: number }> {
   const draws = opts.draws ?? 8;
@@ -163,12 +179,9 @@ export async function twoBatchNoiseScale(
     for (let d = 0; d < draws; d++) {
       const rng = opts.key.fold(which).fold(d).rng();
       const indices = Int32Array.from({ length: size }, () => rng.int(n));
-      const sub = curvatureObjective(obj.model, keep(obj.params), obj.dataset, obj.loss, "batch", {
-        indices,
-        chunkSize: obj.description.chunkSize,
-      });
+      const sub = obj.select(indices);
       try {
-        const g = await meanGradient(sub);
+        const g = await meanGradient(sub, keep(theta));
         let s = 0;
         for (const x of g) s += x * x;
         total += s;

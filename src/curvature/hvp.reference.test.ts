@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { initRuntime, Key } from "../core/index.js";
 import { lanczos } from "./lanczos.js";
-import { curvatureObjective } from "./objective.js";
+import { point } from "./point.testkit.js";
 import { basis, loadRefCase, refCaseNames } from "./objective.testkit.js";
 
 before(async () => initRuntime("wasm"));
@@ -27,7 +27,7 @@ describe("Hessian operator against the PyTorch float64 references", () => {
     it(name, async () => {
       const c = loadRefCase(name);
       const exact = EXACT[name];
-      const obj = curvatureObjective(c.model, c.params(), c.data, c.loss, "full", { chunkSize: exact ?? 64 });
+      const obj = point(c.model, c.params(), c.data, c.loss, "full", { chunkSize: exact ?? 64 });
       assert.equal(obj.dim, c.ref.P);
       // Exact arithmetic for identity + MSE; otherwise Wasm's float32-level exp/tanh (README: ~1e-6).
       const tol = name.startsWith("identity") ? 1e-12 : 1e-6;

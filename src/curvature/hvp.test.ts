@@ -23,7 +23,8 @@ import { createLoss, makeBatch, subsetIndices, type Loss, type LossConfigInput }
 import { createModel, type ModelConfigInput } from "../models/index.js";
 import type { Model } from "../models/types.js";
 import type { DisposableOperator, ProductMode } from "./hvp.js";
-import { curvatureObjective, type CurvatureObjectiveOptions, type CurvatureObjectiveSpec } from "./objective.js";
+import { point, type PointOptions } from "./point.testkit.js";
+import type { ObjectiveSpecInput } from "../losses/index.js";
 import { basis, maxAbs, maxAbsDiff, toyClassification, toyRegression, unflatten } from "./objective.testkit.js";
 
 before(async () => initRuntime("wasm"));
@@ -90,7 +91,7 @@ const CASES: Case[] = [
   },
 ];
 
-const SPECS: [CurvatureObjectiveSpec, CurvatureObjectiveOptions, (ds: Dataset) => Dataset][] = [
+const SPECS: [ObjectiveSpecInput, PointOptions, (ds: Dataset) => Dataset][] = [
   ["full", { chunkSize: 5 }, (ds) => ds],
   ["subset:7", { chunkSize: 3, key: Key.fromSeed(4) }, (ds) => takeRows(ds, subsetIndices(ds.n, 7, Key.fromSeed(4)))],
   [
@@ -111,8 +112,8 @@ describe("hessianOperator equals the dense Hessian from jax-js hessian (jacfwdâˆ
         const ref = await jaxHessian(model, loss, rows(ds), keep(params));
         const scale = maxAbs(ref);
         assert.ok(scale > 1e-3, "the reference Hessian is not trivial");
-        const unchunked = curvatureObjective(model, keep(params), ds, loss, spec, { ...opts, chunkSize: 1000 });
-        const chunked = curvatureObjective(model, keep(params), ds, loss, spec, opts);
+        const unchunked = point(model, keep(params), ds, loss, spec, { ...opts, chunkSize: 1000 });
+        const chunked = point(model, keep(params), ds, loss, spec, opts);
         assert.ok(chunked.chunks.length > 1, "several chunks");
         assert.equal(unchunked.chunks.length, 1);
         // Full dense matrices from the linearized paths; a few columns from per-vector jvp and the
@@ -135,6 +136,7 @@ describe("hessianOperator equals the dense Hessian from jax-js hessian (jacfwdâˆ
           n: rows(ds).n,
           chunkSize: opts.chunkSize,
           bnMode: "n/a",
+          regularizer: "none",
         });
         unchunked.dispose();
         chunked.dispose();
@@ -144,7 +146,7 @@ describe("hessianOperator equals the dense Hessian from jax-js hessian (jacfwdâˆ
   }
 });
 
-function parseKind(spec: CurvatureObjectiveSpec): string {
+function parseKind(spec: ObjectiveSpecInput): string {
   return typeof spec === "string" ? spec.split(":")[0] : spec.kind;
 }
 
@@ -156,7 +158,7 @@ describe("hessianOperator against float64 central differences of the gradient", 
     const params = model.init(Key.fromSeed(8), "float64");
     const spec = treeSpec(params);
     const theta = await treeToHost(keep(params));
-    const obj = curvatureObjective(model, params, ds, loss, "full", { chunkSize: 4 });
+    const obj = point(model, params, ds, loss, "full", { chunkSize: 4 });
     const op = obj.hessian();
     const h = 1e-4;
     let worst = 0;
@@ -166,8 +168,8 @@ describe("hessianOperator against float64 central differences of the gradient", 
       for (const s of [1, -1]) {
         const t = theta.slice();
         t[i] += s * h;
-        const o = curvatureObjective(model, treeFromHost(spec, t), ds, loss, "full", { chunkSize: 4 });
-        grads.push(await o.gradient());
+        const o = point(model, treeFromHost(spec, t), ds, loss, "full", { chunkSize: 4 });
+        grads.push((await o.valueAndGradient()).gradient);
         o.dispose();
       }
       const fd = grads[0].map((g, j) => (g - grads[1][j]) / (2 * h));
@@ -194,7 +196,7 @@ async function heapGrowth(op: DisposableOperator, v: Float64Array, n: number): P
 function smallObjective(loss: LossConfigInput) {
   const ds = toyClassification(256, 4, 3);
   const model = createModel({ kind: "mlp", hidden: [32], activation: "tanh" }, ds.xShape, 3);
-  return curvatureObjective(model, model.init(Key.fromSeed(1), "float32"), ds, createLoss(loss), "full", {
+  return point(model, model.init(Key.fromSeed(1), "float32"), ds, createLoss(loss), "full", {
     chunkSize: 128,
   });
 }
@@ -247,12 +249,12 @@ describe("hessianOperator resources", () => {
     const model = createModel({ kind: "mlp", hidden: [2], activation: "tanh" }, ds.xShape, 2);
     const loss = createLoss({ kind: "ce" });
     const mk =
-      (spec: CurvatureObjectiveSpec, o: CurvatureObjectiveOptions = {}) =>
+      (spec: ObjectiveSpecInput, o: PointOptions = {}) =>
       () =>
-        curvatureObjective(model, model.init(Key.fromSeed(1), "float64"), ds, loss, spec, o);
-    assert.throws(mk("subset:3"), { name: "UserError", message: /opts\.key/ });
-    assert.throws(mk("batch"), { name: "UserError", message: /opts\.indices/ });
-    assert.throws(mk("half" as CurvatureObjectiveSpec), { name: "UserError", message: /subset:N/ });
+        point(model, model.init(Key.fromSeed(1), "float64"), ds, loss, spec, o);
+    assert.throws(mk("subset:3"), { name: "UserError", message: /root key/ });
+    assert.throws(mk("batch"), { name: "UserError", message: /batch rows/ });
+    assert.throws(mk("half" as ObjectiveSpecInput), { name: "UserError", message: /subset:N/ });
     assert.throws(mk("full", { chunkSize: 0 }), { name: "UserError", message: /chunkSize/ });
   });
 });

@@ -1,9 +1,20 @@
 /**
- * Exact Hessian-vector products of a curvature objective by forward-over-reverse differentiation,
- * and the chunk-summing machinery shared with the GGN operator (ggn.ts).
+ * Exact Hessian-vector products of an objective (losses/objective.ts) at a point by forward-over-
+ * reverse differentiation, and the chunk-summing machinery shared with the GGN operator (ggn.ts).
  */
-import { check, grad, jvp, keep, linearize, release, treeFromHost, treeToHost, type Params } from "../core/index.js";
-import type { CurvatureObjective, ObjectiveChunk } from "./objective.js";
+import {
+  check,
+  grad,
+  jvp,
+  keep,
+  linearize,
+  release,
+  treeFromHost,
+  treeSpec,
+  treeToHost,
+  type Params,
+} from "../core/index.js";
+import type { Objective, ObjectiveChunk } from "../losses/objective.js";
 import type { LinearOperator } from "./operator.js";
 
 /** An operator that holds device state (linearizations); `dispose()` releases it. */
@@ -53,29 +64,42 @@ export interface PreparedProduct {
 
 /** How one chunk's operator product is computed (see `chunkedOperator`). */
 export interface ChunkProduct {
-  /** Prepares the chunk's product at the objective's parameters (e.g. by `linearize`). */
-  prepare(c: ObjectiveChunk): PreparedProduct;
-  /** One product A_c v from scratch; consumes `v`. */
-  direct(c: ObjectiveChunk, v: Params): Params;
+  /** Prepares the chunk's product at the point θ (borrowed), e.g. by `linearize`. */
+  prepare(c: ObjectiveChunk, theta: Params): PreparedProduct;
+  /** One product A_c v at θ (borrowed) from scratch; consumes `v`. */
+  direct(c: ObjectiveChunk, theta: Params, v: Params): Params;
 }
 
 /**
- * The operator v ↦ Σ_c w_c A_c v over the objective's chunks, with A_c given by `product`: each host
- * vector is uploaded once as a parameter tree in the parameters' dtype, each chunk's product is read
- * back to the host and accumulated in float64 (so at most one chunk's graph is alive per call).
- * Which chunks are prepared once and which are computed per vector follows `opts.mode`. The operator
- * borrows `obj` (dispose the operator before the objective).
+ * The operator v ↦ Σ_c w_c A_c v at the point θ over the objective's chunks, with A_c given by
+ * `product`: each host vector is uploaded once as a parameter tree in θ's dtype, each chunk's product
+ * is read back to the host and accumulated in float64 (so at most one chunk's graph is alive per
+ * call). Which chunks are prepared once and which are computed per vector follows `opts.mode`. The
+ * operator owns θ (consumed; released by `dispose()`) and borrows `obj` (dispose the operator before
+ * the objective). Curvature is of unregularized objectives (a UserError otherwise).
  */
 export function chunkedOperator(
-  obj: CurvatureObjective,
+  obj: Objective,
+  theta: Params,
   product: ChunkProduct,
   opts: ProductOptions = {},
 ): DisposableOperator {
   const mode = opts.mode ?? "auto";
   const maxLin = opts.maxLinearizedExamples ?? 8192;
-  check(["auto", "linearize", "jvp"].includes(mode), `operator: mode must be auto, linearize or jvp, got "${mode}"`);
-  check(maxLin >= 0, `operator: maxLinearizedExamples must be ≥ 0, got ${maxLin}`);
-  const chunks = obj.chunks;
+  const spec = treeSpec(theta);
+  let chunks: readonly ObjectiveChunk[];
+  try {
+    check(["auto", "linearize", "jvp"].includes(mode), `operator: mode must be auto, linearize or jvp, got "${mode}"`);
+    check(maxLin >= 0, `operator: maxLinearizedExamples must be ≥ 0, got ${maxLin}`);
+    check(
+      obj.regularizer === undefined,
+      `operator: curvature of a regularized objective (${obj.description.regularizer}) is not supported`,
+    );
+    chunks = obj.chunks;
+  } catch (e) {
+    release(theta);
+    throw e;
+  }
   let covered = 0;
   const linearized = chunks.map((c) => {
     covered += c.n;
@@ -84,22 +108,22 @@ export function chunkedOperator(
   let prepared: (PreparedProduct | undefined)[] = chunks.map(() => undefined);
   let disposed = false;
   return {
-    dim: obj.dim,
+    dim: spec.size,
     async matvec(v: Float64Array): Promise<Float64Array> {
       if (disposed) throw new Error("operator used after dispose()");
-      if (v.length !== obj.dim) throw new RangeError(`matvec: vector has ${v.length} entries, expected ${obj.dim}`);
-      const out = new Float64Array(obj.dim);
-      const vt = treeFromHost(obj.spec, v);
+      if (v.length !== spec.size) throw new RangeError(`matvec: vector has ${v.length} entries, expected ${spec.size}`);
+      const out = new Float64Array(spec.size);
+      const vt = treeFromHost(spec, v);
       try {
         for (let i = 0; i < chunks.length; i++) {
           const c = chunks[i];
           let hv: Params;
           if (linearized[i]) {
             // Synchronous check-and-set: concurrent matvecs never prepare a chunk twice.
-            const p = (prepared[i] ??= product.prepare(c));
+            const p = (prepared[i] ??= product.prepare(c, theta));
             hv = p.apply(keep(vt));
           } else {
-            hv = product.direct(c, keep(vt));
+            hv = product.direct(c, theta, keep(vt));
           }
           const h = await treeToHost(hv);
           const w = c.weight;
@@ -111,38 +135,41 @@ export function chunkedOperator(
       return out;
     },
     dispose() {
+      if (disposed) return;
       disposed = true;
       for (const p of prepared) p?.dispose();
       prepared = [];
+      release(theta);
     },
   };
 }
 
 /**
- * The exact Hessian H = ∇²L(θ) = Σ_c w_c ∇²L_c(θ) of a curvature objective as an operator, by
+ * The exact Hessian H = ∇²L(θ) = Σ_c w_c ∇²L_c(θ) of an objective at θ as an operator, by
  * forward-over-reverse differentiation (Pearlmutter 1994, "Fast exact multiplication by the Hessian";
  * H_c v = ∂/∂ε ∇L_c(θ + εv)|₀ = `jvp(grad(L_c), [θ], [v])`), or its `linearize`d form (see
  * `ProductMode`). Never reverse-over-reverse (wrong numbers on jax-js 0.1.25 Wasm float32) and never
  * jitted (4× slower and +275 MB in bench/hvp.ts). Host vectors are float64; the products run in the
  * parameters' dtype.
  *
- * @param opts.mode default "auto". @param opts.maxLinearizedExamples default 8192.
+ * @param theta the point (consumed: the operator owns it). @param opts.mode default "auto".
+ * @param opts.maxLinearizedExamples default 8192.
  */
-export function hessianOperator(obj: CurvatureObjective, opts: HessianOperatorOptions = {}): DisposableOperator {
+export function hessianOperator(obj: Objective, theta: Params, opts: HessianOperatorOptions = {}): DisposableOperator {
   const product: ChunkProduct = {
-    prepare(c) {
-      const [g, lin] = linearize(grad(obj.chunkLoss(c)), [keep(obj.params)]) as unknown as [
+    prepare(c, p) {
+      const [g, lin] = linearize(grad(obj.chunkLoss(c)), [keep(p)]) as unknown as [
         Params,
         ((v: Params) => Params) & { dispose(): void },
       ];
       release(g);
       return { apply: (v) => lin(v), dispose: () => lin.dispose() };
     },
-    direct(c, v) {
-      const [g, hv] = jvp(grad(obj.chunkLoss(c)), [keep(obj.params)], [v]) as unknown as [Params, Params];
+    direct(c, p, v) {
+      const [g, hv] = jvp(grad(obj.chunkLoss(c)), [keep(p)], [v]) as unknown as [Params, Params];
       release(g);
       return hv;
     },
   };
-  return chunkedOperator(obj, product, opts);
+  return chunkedOperator(obj, theta, product, opts);
 }

@@ -11,7 +11,6 @@ export * from "./power.js";
 export * from "./trace.js";
 export * from "./density.js";
 export * from "./analyze.js";
-export * from "./objective.js";
 export * from "./hvp.js";
 export * from "./ggn.js";
 export * from "./precond.js";

@@ -19,7 +19,7 @@ import { createLoss, makeBatch, type Loss } from "../losses/index.js";
 import { createModel } from "../models/index.js";
 import type { Model } from "../models/types.js";
 import { minibatchSharpness } from "./minibatch.js";
-import { curvatureObjective } from "./objective.js";
+import { point } from "./point.testkit.js";
 import { toyClassification, unflatten } from "./objective.testkit.js";
 import { symmetricEigen } from "./tridiagonal.js";
 
@@ -42,14 +42,19 @@ describe("minibatchSharpness", () => {
     const model = createModel({ kind: "mlp", hidden: [3], activation: "tanh", initScale: 2 }, ds.xShape, 3);
     const loss = createLoss({ kind: "ce" });
     const params = model.init(Key.fromSeed(4), "float64");
-    const obj = curvatureObjective(model, keep(params), ds, loss, "full", { chunkSize: 6 });
-    const r = await minibatchSharpness(obj, { batchSizes: [3, 8, 16], draws: 2, key: Key.fromSeed(9), tol: 1e-10 });
+    const obj = point(model, keep(params), ds, loss, "full", { chunkSize: 6 });
+    const r = await minibatchSharpness(obj.objective, keep(obj.params), {
+      batchSizes: [3, 8, 16],
+      draws: 2,
+      key: Key.fromSeed(9),
+      tol: 1e-10,
+    });
     obj.dispose();
     const fullRef = await denseLambdaMax(model, loss, ds, keep(params));
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-8 * Math.abs(b);
     assert.ok(close(r.full.lambdaMax, fullRef), `full λmax ${r.full.lambdaMax} vs ${fullRef}`);
     assert.equal(r.full.maxStableLr, 2 / r.full.lambdaMax);
-    assert.deepEqual(r.objective, { kind: "full", n: 16, chunkSize: 6, bnMode: "n/a" });
+    assert.deepEqual(r.objective, { kind: "full", n: 16, chunkSize: 6, bnMode: "n/a", regularizer: "none" });
     assert.deepEqual(
       r.rows.map((row) => row.batchSize),
       [3, 8, 16],
@@ -76,17 +81,14 @@ describe("minibatchSharpness", () => {
   it("rejects batch sizes outside [1, n]", async () => {
     const ds = toyClassification(5, 2, 2);
     const model = createModel({ kind: "mlp", hidden: [2], activation: "tanh" }, ds.xShape, 2);
-    const obj = curvatureObjective(
-      model,
-      model.init(Key.fromSeed(1), "float64"),
-      ds,
-      createLoss({ kind: "ce" }),
-      "full",
+    const obj = point(model, model.init(Key.fromSeed(1), "float64"), ds, createLoss({ kind: "ce" }), "full");
+    await assert.rejects(
+      minibatchSharpness(obj.objective, keep(obj.params), { batchSizes: [6], key: Key.fromSeed(1) }),
+      {
+        name: "UserError",
+        message: /batch size 6 outside \[1, 5\]/,
+      },
     );
-    await assert.rejects(minibatchSharpness(obj, { batchSizes: [6], key: Key.fromSeed(1) }), {
-      name: "UserError",
-      message: /batch size 6 outside \[1, 5\]/,
-    });
     obj.dispose();
   });
 });

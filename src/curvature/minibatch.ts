@@ -2,10 +2,10 @@
  * Sharpness of mini-batch Hessians against the full-batch one, and the largest stable learning rates
  * they imply (Granziol et al. 2022).
  */
-import { check, keep, type Key } from "../core/index.js";
-import type { ProductMode } from "./hvp.js";
+import { check, keep, release, type Key, type Params } from "../core/index.js";
+import type { Objective, ObjectiveDescription } from "../losses/objective.js";
+import { hessianOperator, type ProductMode } from "./hvp.js";
 import { lanczos } from "./lanczos.js";
-import { curvatureObjective, type CurvatureObjective, type ObjectiveDescription } from "./objective.js";
 
 /** 2/λ, the largest stable GD step on a quadratic of top curvature λ (Infinity for λ ≤ 0). */
 function stableLr(lambda: number): number {
@@ -67,20 +67,29 @@ export interface MinibatchSharpness {
  * the batch's exact Hessian (`hessianOperator`), computed in the objective's chunk size.
  *
  * @param opts.draws default 5. @param opts.tol default 1e-6. @param opts.warmStart default true.
- * @param opts.mode default "auto".
+ * @param theta the point (consumed). @param opts.mode default "auto".
  */
 export async function minibatchSharpness(
-  obj: CurvatureObjective,
+  obj: Objective,
+  theta: Params,
   opts: MinibatchSharpnessOptions,
 ): Promise<MinibatchSharpness> {
+  try {
+    return await measure(obj, theta, opts);
+  } finally {
+    release(theta);
+  }
+}
+
+async function measure(obj: Objective, theta: Params, opts: MinibatchSharpnessOptions): Promise<MinibatchSharpness> {
   const draws = opts.draws ?? 5;
   const n = obj.dataset.n;
   const tol = opts.tol ?? 1e-6;
   check(Number.isInteger(draws) && draws > 0, `minibatchSharpness: draws must be a positive integer, got ${draws}`);
   for (const b of opts.batchSizes)
     check(Number.isInteger(b) && b >= 1 && b <= n, `minibatchSharpness: batch size ${b} outside [1, ${n}]`);
-  const top = async (o: CurvatureObjective, key: Key, start?: Float64Array) => {
-    const op = o.hessian({ mode: opts.mode });
+  const top = async (o: Objective, key: Key, start?: Float64Array) => {
+    const op = hessianOperator(o, keep(theta), { mode: opts.mode });
     try {
       const r = await lanczos(op, {
         k: 1,
@@ -104,10 +113,7 @@ export async function minibatchSharpness(
     for (let d = 0; d < draws; d++) {
       const key = opts.key.fold(b).fold(d);
       const indices = key.rng().permutation(n).slice(0, b);
-      const sub = curvatureObjective(obj.model, keep(obj.params), obj.dataset, obj.loss, "batch", {
-        indices,
-        chunkSize: obj.description.chunkSize,
-      });
+      const sub = obj.select(indices);
       try {
         const r = await top(sub, key.fold("lanczos"), opts.warmStart === false ? undefined : full.vector);
         lambdaMax.push(r.value);

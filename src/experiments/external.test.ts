@@ -7,7 +7,7 @@ import { Key, keep, release, toScalar, treeNormSq, treeToHost, type Array as NpA
 import { UserError } from "../core/errors.js";
 import { initRuntime } from "../core/runtime.js";
 import { encodeSafetensors, readSafetensors } from "../data/index.js";
-import { createLoss, fullBatchValueAndGrad } from "../losses/index.js";
+import { createLoss, createObjective } from "../losses/index.js";
 import { loadMlpCase, loadSafetensorsModel } from "./external.js";
 
 const REF = join(import.meta.dirname, "..", "..", "test", "fixtures", "reference");
@@ -26,9 +26,11 @@ describe("external models", () => {
         P: number;
       };
       assert.equal(ext.model.paramCount(), ref.P);
-      const { value, grad } = fullBatchValueAndGrad(ext.model, ext.params("float64"), ext.data, createLoss(ext.loss), {
+      const obj = createObjective({ model: ext.model, loss: createLoss(ext.loss) }, ext.data, "full", {
         dtype: "float64",
       });
+      const [value, grad] = obj.valueAndGrad(ext.params("float64"));
+      obj.dispose();
       const loss = await toScalar(value);
       const gn = Math.sqrt(await toScalar(treeNormSq(grad)));
       assert.ok(Math.abs(loss - ref.loss) <= 1e-6 * Math.abs(ref.loss), `loss ${loss} vs ${ref.loss}`);

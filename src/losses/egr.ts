@@ -50,6 +50,16 @@ export function egrValueAndGrad(
   const [value, g] = valueAndGrad(lossOfParams)(keep(params)) as [Array, Params];
   const [g2, hg] = jvp(grad(lossOfParams), [params], [keep(g)]) as unknown as [Params, Params];
   release(g2);
+  return egrFromParts(value, g, hg, mu);
+}
+
+/**
+ * The EGR value and gradient from L, g = ∇L and Hg (all consumed): `[L + (μ/4)‖g‖², g + (μ/2)Hg]`
+ * (Barrett & Dherin 2021, as in `egrValueAndGrad`). For objectives summed over chunks, where g and
+ * Hg are the weighted sums of the chunks' gradients and products (the penalty is on the gradient of
+ * the whole objective, not a sum of per-chunk penalties).
+ */
+export function egrFromParts(value: Array, g: Params, hg: Params, mu: number | Array): [Array, Params] {
   const m = typeof mu === "number" ? lit(mu, value) : mu.astype(value.dtype);
   const quarter = m.ref.mul(lit(0.25, value));
   const half = m.mul(lit(0.5, value));

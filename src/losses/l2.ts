@@ -1,7 +1,7 @@
 /**
  * An L2 penalty added to the objective (as opposed to decoupled weight decay in the optimizer).
  */
-import { check, keep, lit, treeNormSq, type Array, type Params } from "../core/index.js";
+import { check, keep, lit, tree, treeNormSq, type Array, type Params } from "../core/index.js";
 
 /**
  * The objective with an L2 penalty: `L_λ(θ, …) = L(θ, …) + (λ/2)‖θ‖²` over every parameter leaf, so
@@ -23,4 +23,15 @@ export function withL2<A extends unknown[]>(
     const value = loss(params, ...rest);
     return value.add(sq.mul(lit(lambda / 2, value)));
   };
+}
+
+/**
+ * The penalty of `withL2` with its gradient in closed form: `[(λ/2)‖θ‖², λθ]` (consumes `params`). For
+ * objectives summed over chunks, which add the penalty once to Σ_c w_c L_c rather than to every chunk.
+ */
+export function l2Penalty(params: Params, lambda: number): [Array, Params] {
+  check(Number.isFinite(lambda) && lambda >= 0, `l2Penalty: lambda must be a finite number ≥ 0, got ${lambda}`);
+  const sq = treeNormSq(keep(params));
+  const value = sq.mul(lit(lambda / 2, sq));
+  return [value, tree.map((x: Array) => x.mul(lit(lambda, x)), params) as Params];
 }

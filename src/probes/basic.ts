@@ -1,45 +1,30 @@
 /**
- * Generic probes of the foundation: the full-objective gradient norm and weight norms.
+ * Generic probes of the foundation: the gradient norm of an objective, weight norms, the gradient
+ * noise scale and effective learning rates.
  */
 import { keep, toScalar, treeNormSq, treeSub, type Params } from "../core/index.js";
-import { fullBatchValueAndGrad } from "../losses/index.js";
-import { takeRows } from "../data/index.js";
-import type { Probe, ProbeContext } from "./probe.js";
+import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
 import { effectiveLr } from "../models/index.js";
-import { curvatureObjective } from "../curvature/objective.js";
 import { gradientNoise } from "../curvature/gradients.js";
 
-/** The training subset a measurement's objective uses ("full", "batch" or "subset:N"). */
-export function objectiveIndices(objective: string, ctx: ProbeContext): Int32Array | null {
-  if (objective === "full") return null;
-  if (objective === "batch") return ctx.batchIndices;
-  const n = Number(objective.slice("subset:".length));
-  const total = ctx.data.train.n;
-  // A fixed subset, the same at every step and for every probe: the first n of one permutation.
-  const perm = ctx.rootKey.fold("objective/subset").rng().permutation(total);
-  return perm.subarray(0, Math.min(n, total));
-}
-
 /**
- * `grad/normSq` = ‖∇L(θ)‖² and `grad/norm` of the chosen objective: the implicit gradient
- * regulariser of Barrett & Dherin (ICLR 2021, eq. 1: L̃ = L + (h/4)‖∇L‖²).
+ * `grad/normSq` = ‖∇L(θ)‖² and `grad/norm` of the chosen objective (`ctx.objective`): the implicit
+ * gradient regulariser of Barrett & Dherin (ICLR 2021, eq. 1: L̃ = L + (h/4)‖∇L‖²).
  */
 export function gradNormProbe(cfg: Extract<ProbeConfig, { kind: "gradNorm" }>): Probe {
   return {
     name: "grad",
     every: cfg.every,
     async measure(ctx) {
-      const idx = objectiveIndices(cfg.objective, ctx);
-      const ds = idx === null ? ctx.data.train : takeRows(ctx.data.train, idx);
-      const { value, grad } = fullBatchValueAndGrad(ctx.model, keep(ctx.params), ds, ctx.loss, {
-        dtype: ctx.dtype,
-        chunkSize: ctx.chunkSize,
-      });
-      value.dispose();
-      const nsq = await toScalar(treeNormSq(grad));
-      return { "grad/normSq": nsq, "grad/norm": Math.sqrt(nsq) };
+      const obj = ctx.objective(cfg.objective);
+      try {
+        const nsq = await toScalar(treeNormSq(obj.grad(keep(ctx.params))));
+        return { "grad/normSq": nsq, "grad/norm": Math.sqrt(nsq) };
+      } finally {
+        obj.dispose();
+      }
     },
   };
 }
@@ -66,11 +51,9 @@ export function gradNoiseProbe(cfg: Extract<ProbeConfig, { kind: "gradNoise" }>)
     name: "gradNoise",
     every: cfg.every,
     async measure(ctx) {
-      const idx = objectiveIndices(cfg.objective, ctx);
-      const ds = idx === null ? ctx.data.train : takeRows(ctx.data.train, idx);
-      const obj = curvatureObjective(ctx.model, keep(ctx.params), ds, ctx.loss, "full", { chunkSize: ctx.chunkSize });
+      const obj = ctx.objective(cfg.objective);
       try {
-        const r = await gradientNoise(obj, { groupSize: cfg.groupSize });
+        const r = await gradientNoise(obj, keep(ctx.params), { groupSize: cfg.groupSize });
         return { "grad/noiseScale": r.noiseScale, "grad/traceCov": r.traceCov, "grad/meanNormSq": r.gradNormSq };
       } finally {
         obj.dispose();

@@ -5,6 +5,7 @@
  */
 import type { FloatDtype, Key, Params } from "../core/index.js";
 import type { DataSplit } from "../data/types.js";
+import type { Objective, ObjectiveSpecInput } from "../losses/objective.js";
 import type { Loss } from "../losses/types.js";
 import type { Model } from "../models/types.js";
 import type { GradientTransformation, OptState } from "../optim/types.js";
@@ -33,6 +34,13 @@ export interface ProbeContext {
   readonly optimizer: { readonly kind: string; readonly [option: string]: unknown };
   /** The optimizer itself (its own stability threshold and preconditioner, where it has them). */
   readonly transform: GradientTransformation;
+  /**
+   * The objective a measurement differentiates (DESIGN.md, "objective contract"): the run's loss on
+   * the training examples selected by `spec` ("full", "subset:N" — the same fixed subset for every
+   * probe — or "batch", the step's mini-batch, which is the full set under full-batch training), BN in
+   * train mode, no regularizer. The caller owns it: `dispose()` it.
+   */
+  objective(spec: ObjectiveSpecInput, opts?: { chunkSize?: number }): Objective;
   /** Stores a JSON artifact (e.g. a spectral density) for this step. */
   artifact(name: string, value: unknown): void;
 }

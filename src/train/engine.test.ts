@@ -3,7 +3,7 @@ import { before, describe, it } from "node:test";
 import { Key, keep, release, treeToHost, type Array as NpArray, type Params } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { makeDataset } from "../data/index.js";
-import { createLoss } from "../losses/index.js";
+import { createLoss, createObjective } from "../losses/index.js";
 import { createModel } from "../models/index.js";
 import { createOptimizer } from "../optim/index.js";
 import { StepEngine } from "./engine.js";
@@ -19,21 +19,22 @@ describe("StepEngine.recalibrate", () => {
     const x = Float64Array.from({ length: n * d }, () => rng.normal());
     const data = makeDataset({ name: "t", xShape: [d], x, labels: Int32Array.from({ length: n }, (_, i) => i % 2) });
     const model = createModel({ kind: "mlp", hidden: [h], activation: "tanh", norm: "batch" }, [d], 2);
-    const engine = new StepEngine(model, createLoss({ kind: "ce" }), createOptimizer({ kind: "sgd", lr: 0.1 }), {
+    const objective = createObjective({ model, loss: createLoss({ kind: "ce" }) }, data, "full", {
       dtype: "float64",
       chunkSize: 16,
-      classification: true,
     });
+    const engine = new StepEngine(objective, createOptimizer({ kind: "sgd", lr: 0.1 }));
     const params = model.init(Key.fromSeed(5), "float64");
     const layer = (params as unknown as { layers: { W: NpArray; b?: NpArray }[] }).layers[0];
     const W = await treeToHost(keep(layer.W));
     const b = layer.b ? await treeToHost(keep(layer.b)) : new Float64Array(h);
-    const state = engine.recalibrate(params, data) as unknown as { mean: NpArray; var: NpArray }[];
+    const state = engine.recalibrate(params) as unknown as { mean: NpArray; var: NpArray }[];
     const mean = await treeToHost(keep(state[0].mean));
     const variance = await treeToHost(keep(state[0].var));
     release(state as never);
     release(params as Params);
     engine.dispose();
+    objective.dispose();
     // host reference: pre-activations of the first layer, chunks of 16, 16, 8
     const expMean = new Float64Array(h);
     const expVar = new Float64Array(h);

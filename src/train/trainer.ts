@@ -2,22 +2,34 @@
  * The training loop: deterministic stepping, periodic evaluation on the full train and test sets,
  * probes, divergence handling, atomic checkpoints and resume. A thin API the CLI calls
  * (`runExperiment`, `resumeExperiment`); progress goes to an injected `TrainReporter`.
+ *
+ * A run reads as its algorithm: `setup` (validate and load everything; nothing is written before it
+ * succeeds), `startOrResume`, then per step `evaluate` (every evalEvery), `measure` (due probes),
+ * `step` (one optimizer update) and `checkpoint` (every checkpointEvery), and `finish`.
  */
 import { deriveKey, Key, keep, release, settle, toScalar, UserError, type Params } from "../core/index.js";
 import type { ModelState } from "../models/types.js";
 import { initRuntime } from "../core/runtime.js";
-import { growingBatches, loadData, makeBatchPlan } from "../data/index.js";
+import { growingBatches, loadData, makeBatchPlan, type BatchPlan } from "../data/index.js";
 import type { DataSplit } from "../data/types.js";
 import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
-import { createLoss } from "../losses/index.js";
+import { createLoss, createObjective, noisyTargets, type Loss, type Objective } from "../losses/index.js";
 import { createModel } from "../models/index.js";
-import { createOptimizer, createSchedule, optimizerLr, optimizerMomentum } from "../optim/index.js";
+import type { Model } from "../models/types.js";
+import {
+  createOptimizer,
+  createSchedule,
+  optimizerLr,
+  optimizerMomentum,
+  sgdNoiseScale,
+  type GradientTransformation,
+  type Schedule,
+} from "../optim/index.js";
 import { createProbes, probeDue, type Probe } from "../probes/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { readTrainCheckpoint, writeTrainCheckpoint } from "./checkpoint.js";
 import { StepEngine, type TrainState } from "./engine.js";
-import { noisyTargets } from "../losses/labelNoise.js";
 
 /** Final status of a run. */
 export type RunStatus = "completed" | "diverged" | "interrupted" | "failed";
@@ -46,118 +58,138 @@ export interface TrainResult {
   summary: Record<string, number>;
 }
 
-/** Starts a new run of `exp` in the store and trains it. */
+/** Starts a new run of `exp` in the store and trains it. Invalid input creates no run record. */
 export async function runExperiment(exp: ResolvedExperiment, opts: TrainOptions): Promise<TrainResult> {
   const { spec, hash } = exp;
-  const run = opts.store.createRun({
-    name: spec.name,
-    spec,
-    specHash: hash,
-    codeVersion: codeVersion(),
-    backend: spec.backend,
-    dtype: spec.dtype,
-    seed: spec.seed,
-  });
-  return train(run.id, spec, false, opts);
+  const lab = await setup(spec);
+  try {
+    const run = opts.store.createRun({
+      name: spec.name,
+      spec,
+      specHash: hash,
+      codeVersion: codeVersion(),
+      backend: spec.backend,
+      dtype: spec.dtype,
+      seed: spec.seed,
+    });
+    return await train(run.id, lab, false, opts);
+  } finally {
+    lab.dispose();
+  }
 }
 
 /** Continues a run from its latest checkpoint: the identical trajectory it would have followed. */
 export async function resumeExperiment(runIdOrPrefix: string, opts: TrainOptions): Promise<TrainResult> {
   const run = opts.store.getRun(runIdOrPrefix);
   const { spec } = resolveSpec(run.spec, `stored spec of run ${run.id}`);
-  opts.store.resumeRun(run.id);
-  return train(run.id, spec, true, opts);
+  const lab = await setup(spec);
+  try {
+    opts.store.resumeRun(run.id);
+    return await train(run.id, lab, true, opts);
+  } finally {
+    lab.dispose();
+  }
 }
 
-async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts: TrainOptions): Promise<TrainResult> {
+/** Everything a run needs, validated and allocated before anything is written to the store. */
+interface Lab {
+  spec: ExperimentSpec;
+  data: DataSplit;
+  model: Model;
+  loss: Loss;
+  opt: GradientTransformation;
+  schedule: Schedule;
+  plan: BatchPlan;
+  root: Key;
+  /** The training objective (train set, BN train mode, the spec's regularizer; compiled). */
+  objective: Objective;
+  /** Evaluation objectives: the same loss without regularizer, BN in eval mode. */
+  evalTrain: Objective;
+  evalTest: Objective;
+  engine: StepEngine;
+  probes: Probe[];
+  dispose(): void;
+}
+
+/** Phase 1: resolve the spec into data, model, loss, optimizer, objectives and probes. */
+async function setup(spec: ExperimentSpec): Promise<Lab> {
+  await initRuntime(spec.backend);
+  const data = await loadData(spec.data, spec.seed);
+  const outputDim = data.train.task === "classification" ? data.train.numClasses : data.train.targetDim;
+  const model = createModel(spec.model, data.train.xShape, outputDim);
+  const loss = createLoss(spec.loss);
+  const opt = createOptimizer(spec.optimizer);
+  const schedule = createSchedule(spec.schedule, optimizerLr(spec.optimizer), spec.steps);
+  const root = Key.fromSeed(spec.seed);
+  if (spec.batchSchedule && spec.batchSize === "full") {
+    throw new UserError("batchSchedule needs a numeric batchSize (the size before the first milestone)");
+  }
+  const plan = spec.batchSchedule
+    ? growingBatches(data.train.n, { base: spec.batchSize as number, ...spec.batchSchedule }, root.fold("batches"))
+    : makeBatchPlan(data.train.n, spec.batchSize, spec.replacement, root.fold("batches"));
+  const chunking = { dtype: spec.dtype, chunkSize: spec.chunkSize, compile: true };
+  const objective = createObjective(
+    { model, loss, bnMode: "train", regularizer: spec.regularizer },
+    data.train,
+    "full",
+    chunking,
+  );
+  const evalTrain = objective.variant({ bnMode: "eval", compile: true });
+  const evalTest = createObjective({ model, loss, bnMode: "eval" }, data.test, "full", chunking);
+  const engine = new StepEngine(objective, opt);
+  const probes = createProbes(spec.probes);
+  return {
+    spec,
+    data,
+    model,
+    loss,
+    opt,
+    schedule,
+    plan,
+    root,
+    objective,
+    evalTrain,
+    evalTest,
+    engine,
+    probes,
+    dispose() {
+      for (const p of probes) p.dispose?.();
+      engine.dispose();
+      for (const o of [evalTrain, evalTest, objective]) o.dispose();
+    },
+  };
+}
+
+/** The phases below share the live state of one invocation. */
+interface Live {
+  runId: string;
+  state: TrainState;
+  initParams: Params;
+  step: number;
+  buffer: { step: number; key: string; value: number }[];
+}
+
+async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOptions): Promise<TrainResult> {
   const { store, reporter = {} } = opts;
-  let engine: StepEngine | null = null;
-  let live: TrainState | null = null;
-  let initParams: Params | null = null;
-  const probes: Probe[] = [];
-  let step = 0;
+  const { spec, data } = lab;
+  let live: Live | null = null;
   try {
-    await initRuntime(spec.backend);
-    const data = await loadData(spec.data, spec.seed);
     store.putArtifact(runId, "data", 0, {
       info: data.info,
       train: describe(data, "train"),
       test: describe(data, "test"),
     });
-    const task = data.train.task;
-    const outputDim = task === "classification" ? data.train.numClasses : data.train.targetDim;
-    const model = createModel(spec.model, data.train.xShape, outputDim);
-    const loss = createLoss(spec.loss);
-    const opt = createOptimizer(spec.optimizer);
-    const schedule = createSchedule(spec.schedule, optimizerLr(spec.optimizer), spec.steps);
-    const root = Key.fromSeed(spec.seed);
-    if (spec.batchSchedule && spec.batchSize === "full") {
-      throw new UserError("batchSchedule needs a numeric batchSize (the size before the first milestone)");
-    }
-    const plan = spec.batchSchedule
-      ? growingBatches(data.train.n, { base: spec.batchSize as number, ...spec.batchSchedule }, root.fold("batches"))
-      : makeBatchPlan(data.train.n, spec.batchSize, spec.replacement, root.fold("batches"));
-    engine = new StepEngine(model, loss, opt, {
-      dtype: spec.dtype,
-      chunkSize: spec.chunkSize,
-      classification: task === "classification",
-      regularizer: spec.regularizer,
+    live = startOrResume(runId, lab, resume, store);
+    reporter.start?.({
+      runId,
+      name: spec.name,
+      paramCount: lab.model.paramCount(),
+      startStep: live.step,
+      steps: spec.steps,
     });
-    probes.push(...createProbes(spec.probes));
-
-    initParams = model.init(root.fold("init"), spec.dtype);
-    const restored = resume ? readTrainCheckpoint(store, runId, initParams, opt, engine.initModelState()) : null;
-    if (restored) {
-      live = restored.state;
-      for (const probe of probes) {
-        const prefix = `${probe.name}/`;
-        const own = Object.entries(restored.probeState).filter(([k]) => k.startsWith(prefix));
-        if (own.length) probe.loadState?.(Object.fromEntries(own.map(([k, v]) => [k.slice(prefix.length), v])));
-      }
-      step = restored.step;
-      store.logEvent(runId, { step, kind: "resume", message: `resumed from step ${step}` });
-    } else {
-      const params = keep(initParams);
-      live = { params, opt: opt.init(keep(params)), model: engine.initModelState() };
-      store.logEvent(runId, { step: 0, kind: "start", message: `${model.paramCount()} parameters` });
-    }
-    reporter.start?.({ runId, name: spec.name, paramCount: model.paramCount(), startStep: step, steps: spec.steps });
-
-    const buffer: { step: number; key: string; value: number }[] = [];
     const flush = () => {
-      if (buffer.length) store.appendMetrics(runId, buffer.splice(0));
+      if (live!.buffer.length) store.appendMetrics(runId, live!.buffer.splice(0));
       store.heartbeat(runId);
-    };
-    const evaluate = async (at: number) => {
-      const m: Record<string, number> = {};
-      const measure = async (params: Params, ms: ModelState, prefix: string) => {
-        const tr = await engine!.evaluate(params, ms, data.train);
-        const te = await engine!.evaluate(params, ms, data.test);
-        Object.assign(m, {
-          [`${prefix}train/loss`]: tr.loss,
-          [`${prefix}test/loss`]: te.loss,
-          [`${prefix}gap/loss`]: te.loss - tr.loss,
-        });
-        if (task === "classification") {
-          Object.assign(m, {
-            [`${prefix}train/accuracy`]: tr.accuracy,
-            [`${prefix}test/accuracy`]: te.accuracy,
-            [`${prefix}gap/accuracy`]: tr.accuracy - te.accuracy,
-          });
-        }
-      };
-      await measure(live!.params, live!.model, "");
-      // an averaged iterate (tail/EMA/SWA/Gadam) is evaluated beside the raw one, with batch-norm
-      // statistics recomputed for it
-      const avg = opt.averaged?.(live!.opt) ?? null;
-      if (avg) {
-        const ms = engine!.stateful ? engine!.recalibrate(avg, data.train) : [];
-        await measure(avg, ms, "avg/");
-        release([avg, ms]);
-      }
-      for (const [key, value] of Object.entries(m)) buffer.push({ step: at, key, value });
-      reporter.eval?.({ step: at, metrics: m });
-      return m;
     };
 
     let status: RunStatus = "completed";
@@ -167,76 +199,34 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
     let stepsThisCall = 0;
     let lastFlush = t0;
     let lastYield = t0;
-    while (step < spec.steps) {
-      if (step % spec.evalEvery === 0) lastEval = await evaluate(step);
-      const indices = plan.kind === "full" ? null : plan.indicesAt(step);
-      const batchSize = indices === null ? data.train.n : indices.length;
-      const lr = schedule(step);
-      for (const probe of probes) {
-        if (!probeDue(probe, step)) continue;
-        const values = await probe.measure({
-          step,
-          params: live.params,
-          initParams,
-          model,
-          loss,
-          data,
-          batchIndices: indices,
-          lr,
-          dtype: spec.dtype,
-          chunkSize: spec.chunkSize,
-          key: deriveKey(spec.seed, `probe/${probe.name}`, step),
-          rootKey: root,
-          optState: live.opt,
-          optimizer: spec.optimizer,
-          transform: opt,
-          artifact: (name, value) => store.putArtifact(runId, name, step, value),
-        });
-        for (const [key, value] of Object.entries(values)) buffer.push({ step, key, value });
-      }
-      const key = deriveKey(spec.seed, "optimizer", step).toArray();
-      let value;
-      if (spec.labelNoise) {
-        // label-noise SGD: fresh noise on this step's targets, from (seed, "labelNoise", step)
-        const noisy = noisyTargets(data.train, indices, spec.labelNoise, deriveKey(spec.seed, "labelNoise", step));
-        [value, live] = engine.step(live, noisy, null, lr, step, key, true);
-      } else {
-        [value, live] = engine.step(live, data.train, indices, lr, step, key);
-      }
-      const params = live.params;
-      const state = live.opt;
-      const batchLoss = await toScalar(value);
-      await settle([params, state]);
-      buffer.push(
-        { step, key: "train/batchLoss", value: batchLoss },
-        { step, key: "optim/lr", value: lr },
-        { step, key: "optim/batchSize", value: batchSize },
-        // SGD noise scale g = εN/(B(1−m)) (Smith & Le 2018; m the heavy-ball momentum, 0 otherwise)
-        {
-          step,
-          key: "optim/noiseScale",
-          value: (lr * data.train.n) / (batchSize * (1 - optimizerMomentum(spec.optimizer))),
-        },
-      );
-      step++;
+    while (live.step < spec.steps) {
+      if (live.step % spec.evalEvery === 0) lastEval = await evaluate(lab, live, reporter);
+      const indices = lab.plan.kind === "full" ? null : lab.plan.indicesAt(live.step);
+      const lr = lab.schedule(live.step);
+      await measure(lab, live, indices, lr, store);
+      const batchLoss = await step(lab, live, indices, lr);
       stepsThisCall++;
       const now = performance.now();
-      const stepsPerSec = (stepsThisCall * 1000) / (now - t0);
-      reporter.step?.({ step, steps: spec.steps, loss: batchLoss, lr, stepsPerSec });
+      reporter.step?.({
+        step: live.step,
+        steps: spec.steps,
+        loss: batchLoss,
+        lr,
+        stepsPerSec: (stepsThisCall * 1000) / (now - t0),
+      });
 
       initialLoss ??= batchLoss;
       if (!Number.isFinite(batchLoss) || batchLoss > spec.divergenceFactor * Math.max(initialLoss, 1e-12)) {
         status = "diverged";
-        store.logEvent(runId, {
-          step,
-          kind: "diverged",
-          message: `loss ${batchLoss} ${Number.isFinite(batchLoss) ? `> ${spec.divergenceFactor} x initial ${initialLoss}` : "is not finite"}`,
-        });
+        const why = Number.isFinite(batchLoss)
+          ? `> ${spec.divergenceFactor} x initial ${initialLoss}`
+          : "is not finite";
+        store.logEvent(runId, { step: live.step, kind: "diverged", message: `loss ${batchLoss} ${why}` });
         break;
       }
-      if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) {
+      if (spec.checkpointEvery > 0 && live.step % spec.checkpointEvery === 0 && live.step < spec.steps) {
         flush();
-        await writeTrainCheckpoint(store, runId, step, live, spec, probeStates(probes));
+        await checkpoint(lab, live, store);
       }
       if (now - lastYield > 25) {
         // Wasm work completes in microtasks only: yield to the event loop so signals (Ctrl-C) and
@@ -249,38 +239,171 @@ async function train(runId: string, spec: ExperimentSpec, resume: boolean, opts:
         lastFlush = now;
       }
       if (opts.signal?.aborted || (opts.stopAfter !== undefined && stepsThisCall >= opts.stopAfter)) {
-        if (step < spec.steps) status = "interrupted";
+        if (live.step < spec.steps) status = "interrupted";
         break;
       }
     }
+    // finish: a last evaluation and checkpoint (unless diverged), the summary
     const elapsed = (performance.now() - t0) / 1000;
-    if (status !== "diverged" && (step === spec.steps || status === "interrupted")) {
-      lastEval = await evaluate(step);
+    if (status !== "diverged" && (live.step === spec.steps || status === "interrupted")) {
+      lastEval = await evaluate(lab, live, reporter);
     }
-    buffer.push({ step, key: "time/stepsPerSec", value: stepsThisCall / Math.max(elapsed, 1e-9) });
+    const stepsPerSec = stepsThisCall / Math.max(elapsed, 1e-9);
+    live.buffer.push({ step: live.step, key: "time/stepsPerSec", value: stepsPerSec });
     flush();
-    if (status !== "diverged") await writeTrainCheckpoint(store, runId, step, live, spec, probeStates(probes));
-    const summary = { step, ...lastEval, stepsPerSec: stepsThisCall / Math.max(elapsed, 1e-9) };
-    if (status === "interrupted") store.finishRun(runId, "interrupted", { summary });
-    else store.finishRun(runId, status, { summary });
-    reporter.end?.({ runId, status, step, summary });
-    return { runId, status, step, summary };
+    if (status !== "diverged") await checkpoint(lab, live, store);
+    const summary = { step: live.step, ...lastEval, stepsPerSec };
+    store.finishRun(runId, status, { summary });
+    reporter.end?.({ runId, status, step: live.step, summary });
+    return { runId, status, step: live.step, summary };
   } catch (e) {
     store.finishRun(runId, "failed", { error: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
-    if (live) release([live.params, live.opt, live.model]);
-    release(initParams);
-    for (const p of probes) p.dispose?.();
-    engine?.dispose();
+    if (live) release([live.state.params, live.state.opt, live.state.model, live.initParams]);
   }
 }
 
-/** Every probe's checkpointable state, keyed `<probe name>/<key>`. */
-function probeStates(probes: Probe[]): Record<string, Float64Array> {
-  const out: Record<string, Float64Array> = {};
-  for (const p of probes) for (const [k, v] of Object.entries(p.saveState?.() ?? {})) out[`${p.name}/${k}`] = v;
-  return out;
+/** Phase 2: the state at the start — the initialization, or the latest checkpoint on resume. */
+function startOrResume(runId: string, lab: Lab, resume: boolean, store: RunStore): Live {
+  const initParams = lab.model.init(lab.root.fold("init"), lab.spec.dtype);
+  try {
+    const restored = resume
+      ? readTrainCheckpoint(store, runId, initParams, lab.opt, lab.engine.initModelState())
+      : null;
+    if (restored) {
+      for (const probe of lab.probes) {
+        const prefix = `${probe.name}/`;
+        const own = Object.entries(restored.probeState).filter(([k]) => k.startsWith(prefix));
+        if (own.length) probe.loadState?.(Object.fromEntries(own.map(([k, v]) => [k.slice(prefix.length), v])));
+      }
+      store.logEvent(runId, { step: restored.step, kind: "resume", message: `resumed from step ${restored.step}` });
+      return { runId, state: restored.state, initParams, step: restored.step, buffer: [] };
+    }
+    const params = keep(initParams);
+    const state = { params, opt: lab.opt.init(keep(params)), model: lab.engine.initModelState() };
+    store.logEvent(runId, { step: 0, kind: "start", message: `${lab.model.paramCount()} parameters` });
+    return { runId, state, initParams, step: 0, buffer: [] };
+  } catch (e) {
+    release(initParams);
+    throw e;
+  }
+}
+
+/**
+ * Phase 3: loss and accuracy on the full train and test sets (BN in eval mode), the gap, and the
+ * same for the optimizer's averaged iterate (tail/EMA/SWA/Gadam) with batch-norm statistics
+ * recomputed for it.
+ */
+async function evaluate(lab: Lab, live: Live, reporter: TrainReporter): Promise<Record<string, number>> {
+  const m: Record<string, number> = {};
+  const classification = lab.data.train.task === "classification";
+  const measureAt = async (params: Params, ms: ModelState, prefix: string) => {
+    const tr = await lab.evalTrain.evaluate(params, ms);
+    const te = await lab.evalTest.evaluate(params, ms);
+    m[`${prefix}train/loss`] = tr.loss;
+    m[`${prefix}test/loss`] = te.loss;
+    m[`${prefix}gap/loss`] = te.loss - tr.loss;
+    if (classification) {
+      m[`${prefix}train/accuracy`] = tr.accuracy;
+      m[`${prefix}test/accuracy`] = te.accuracy;
+      m[`${prefix}gap/accuracy`] = tr.accuracy - te.accuracy;
+    }
+  };
+  await measureAt(live.state.params, live.state.model, "");
+  const avg = lab.opt.averaged?.(live.state.opt) ?? null;
+  if (avg) {
+    const ms = lab.engine.recalibrate(avg);
+    try {
+      await measureAt(avg, ms, "avg/");
+    } finally {
+      release([avg, ms]);
+    }
+  }
+  for (const [key, value] of Object.entries(m)) live.buffer.push({ step: live.step, key, value });
+  reporter.eval?.({ step: live.step, metrics: m });
+  return m;
+}
+
+/** Phase 4: the probes due at this step, on the state before the step's update. */
+async function measure(lab: Lab, live: Live, indices: Int32Array | null, lr: number, store: RunStore): Promise<void> {
+  const { spec, data, model, loss, root } = lab;
+  for (const probe of lab.probes) {
+    if (!probeDue(probe, live.step)) continue;
+    const at = live.step;
+    const values = await probe.measure({
+      step: at,
+      params: live.state.params,
+      initParams: live.initParams,
+      model,
+      loss,
+      data,
+      batchIndices: indices,
+      lr,
+      dtype: spec.dtype,
+      chunkSize: spec.chunkSize,
+      key: deriveKey(spec.seed, `probe/${probe.name}`, at),
+      rootKey: root,
+      optState: live.state.opt,
+      optimizer: spec.optimizer,
+      transform: lab.opt,
+      objective: (selection, o = {}) =>
+        createObjective(
+          { model, loss, bnMode: "train" },
+          data.train,
+          selection === "batch" && indices === null ? "full" : selection,
+          {
+            dtype: spec.dtype,
+            chunkSize: o.chunkSize ?? spec.chunkSize,
+            rootKey: root,
+            indices: indices ?? undefined,
+          },
+        ),
+      artifact: (name, value) => store.putArtifact(live.runId, name, at, value),
+    });
+    for (const [key, value] of Object.entries(values)) live.buffer.push({ step: at, key, value });
+  }
+}
+
+/**
+ * Phase 5: one optimizer update on the step's batch (with fresh label noise on its targets for
+ * label-noise SGD, from (seed, "labelNoise", step)); records the batch loss, lr, batch size and the
+ * SGD noise scale. Returns the batch loss at the old parameters.
+ */
+async function step(lab: Lab, live: Live, indices: Int32Array | null, lr: number): Promise<number> {
+  const { spec, data } = lab;
+  const t = live.step;
+  const key = deriveKey(spec.seed, "optimizer", t).toArray();
+  const noisy = spec.labelNoise
+    ? noisyTargets(data.train, indices, spec.labelNoise, deriveKey(spec.seed, "labelNoise", t))
+    : undefined;
+  const [value, state] = lab.engine.step(live.state, indices, lr, t, key, noisy);
+  live.state = state;
+  const batchLoss = await toScalar(value);
+  await settle([state.params, state.opt]);
+  const batchSize = indices === null ? data.train.n : indices.length;
+  const momentum = optimizerMomentum(spec.optimizer);
+  live.buffer.push(
+    { step: t, key: "train/batchLoss", value: batchLoss },
+    { step: t, key: "optim/lr", value: lr },
+    { step: t, key: "optim/batchSize", value: batchSize },
+    {
+      step: t,
+      key: "optim/noiseScale",
+      value: lr > 0 ? sgdNoiseScale({ lr, datasetSize: data.train.n, batchSize, momentum }) : 0,
+    },
+  );
+  live.step = t + 1;
+  return batchLoss;
+}
+
+/** Phase 6: an atomic checkpoint of the state, with the probes' own state (warm starts). */
+async function checkpoint(lab: Lab, live: Live, store: RunStore): Promise<void> {
+  const probeState: Record<string, Float64Array> = {};
+  for (const p of lab.probes) {
+    for (const [k, v] of Object.entries(p.saveState?.() ?? {})) probeState[`${p.name}/${k}`] = v;
+  }
+  await writeTrainCheckpoint(store, live.runId, live.step, live.state, lab.spec, probeState);
 }
 
 function describe(data: DataSplit, which: "train" | "test") {
