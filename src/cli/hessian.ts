@@ -4,15 +4,14 @@
  */
 import { existsSync } from "node:fs";
 import { UserError } from "../core/errors.js";
-import { deriveKey, release, treeFromHost, treeSpec, type FloatDtype, type Params } from "../core/index.js";
+import { deriveKey, Key, keep, release, treeFromHost, treeSpec, type FloatDtype, type Params } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { analyzeHessian, type HessianReport } from "../curvature/analyze.js";
-import { curvatureObjective } from "../curvature/objective.js";
 import { minibatchSharpness, type MinibatchSharpness } from "../curvature/minibatch.js";
 import { loadData, type Dataset } from "../data/index.js";
 import { loadMlpCase, loadSafetensorsModel } from "../experiments/external.js";
 import { resolveSpec } from "../experiments/resolve.js";
-import { createLoss, type LossConfig } from "../losses/index.js";
+import { createLoss, createObjective, type LossConfig } from "../losses/index.js";
 import { createModel, type Model } from "../models/index.js";
 import { loadCheckpoint, readCheckpointFile, RunStore } from "../store/index.js";
 import { fmt } from "./format.js";
@@ -140,16 +139,15 @@ export async function hessianCommand(
     const b = Math.min(Number(m[3]), s.data.n);
     indices = key.fold("batch").rng().permutation(s.data.n).slice(0, b);
   }
-  const objective = curvatureObjective(
-    s.model,
-    params,
+  // the run's root key: `--objective subset:N` on a run selects the subset its probes used
+  const objective = createObjective(
+    { model: s.model, loss: createLoss(s.loss) },
     s.data,
-    createLoss(s.loss),
-    m[3] ? "batch" : (a.objective as "full"),
-    { chunkSize, key: key.fold("subset"), indices },
+    m[3] ? "batch" : a.objective,
+    { chunkSize, dtype, rootKey: Key.fromSeed(s.seed), indices },
   );
   try {
-    const report = await analyzeHessian(objective, {
+    const report = await analyzeHessian(objective, keep(params), {
       top,
       bottom,
       tol,
@@ -160,11 +158,18 @@ export async function hessianCommand(
       key,
     });
     const minibatch = batchSizes
-      ? await minibatchSharpness(objective, { batchSizes, draws, key: key.fold("minibatch"), tol, maxIter })
+      ? await minibatchSharpness(objective, keep(params), {
+          batchSizes,
+          draws,
+          key: key.fold("minibatch"),
+          tol,
+          maxIter,
+        })
       : null;
     return { report, source: s.source, dtype, minibatch };
   } finally {
     objective.dispose();
+    release(params);
   }
 }
 

@@ -12,7 +12,7 @@
 import { keep } from "../core/index.js";
 import { analyzeHessian } from "../curvature/analyze.js";
 import { lanczos } from "../curvature/lanczos.js";
-import { curvatureObjective } from "../curvature/objective.js";
+import { hessianOperator } from "../curvature/hvp.js";
 import { CountingOperator } from "../curvature/operator.js";
 import { hutchinson } from "../curvature/trace.js";
 import { preconditionedOperator } from "../curvature/precond.js";
@@ -41,20 +41,8 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
       previous = vs.length ? vs : null;
     },
     async measure(ctx) {
-      const objective = cfg.objective.startsWith("subset:") || cfg.objective === "full" ? cfg.objective : "batch";
-      const obj = curvatureObjective(
-        ctx.model,
-        keep(ctx.params),
-        ctx.data.train,
-        ctx.loss,
-        objective === "batch" && ctx.batchIndices === null ? "full" : (objective as "full"),
-        {
-          chunkSize: cfg.chunkSize,
-          key: ctx.rootKey.fold("objective/subset"),
-          indices: ctx.batchIndices ?? undefined,
-        },
-      );
-      const hess = obj.hessian();
+      const obj = ctx.objective(cfg.objective, { chunkSize: cfg.chunkSize });
+      const hess = hessianOperator(obj, keep(ctx.params));
       const op = new CountingOperator(hess);
       try {
         const out: Record<string, number> = {};
@@ -93,7 +81,7 @@ export function hessianProbe(cfg: HessianProbeConfig): Probe {
           out["hessian/traceStderr"] = h.stdError;
         }
         if (cfg.density) {
-          const rep = await analyzeHessian(obj, {
+          const rep = await analyzeHessian(obj, keep(ctx.params), {
             top: 0,
             bottom: 0,
             tol: cfg.tol,
