@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { DataConfigSchema } from "../data/schema.js";
-import { LossConfigSchema } from "../losses/schema.js";
+import { LabelNoiseConfigSchema, LossConfigSchema } from "../losses/index.js";
 import { ModelConfigSchema } from "../models/schema.js";
 import { OptimizerConfigSchema, ScheduleConfigSchema } from "../optim/schema.js";
 import { ProbeConfigSchema } from "../probes/schema.js";
@@ -56,9 +56,7 @@ export const ExperimentSpecSchema = z.strictObject({
    * step — Gaussian σ on regression targets, relabeling with probability p for classification. (Fixed
    * label corruption for memorization experiments is data.labelNoise.)
    */
-  labelNoise: z
-    .strictObject({ sigma: z.number().nonnegative().default(0), p: z.number().min(0).max(1).default(0) })
-    .optional(),
+  labelNoise: LabelNoiseConfigSchema.optional(),
   /** Multiply the batch size by `factor` at each milestone step (Smith, Kindermans, Ying & Le 2018). */
   batchSchedule: z
     .strictObject({ milestones: z.array(z.number().int().positive()).min(1), factor: z.number().min(1) })

@@ -19,10 +19,15 @@ export function withL2<A extends unknown[]>(
 ): (params: Params, ...rest: A) => Array {
   check(Number.isFinite(lambda) && lambda >= 0, `withL2: lambda must be a finite number ≥ 0, got ${lambda}`);
   return (params: Params, ...rest: A): Array => {
-    const sq = treeNormSq(keep(params));
-    const value = loss(params, ...rest);
-    return value.add(sq.mul(lit(lambda / 2, value)));
+    const penalty = l2Value(keep(params), lambda);
+    return loss(params, ...rest).add(penalty);
   };
+}
+
+/** (λ/2)‖θ‖², a 0-d array in θ's dtype (consumes `params`). */
+function l2Value(params: Params, lambda: number): Array {
+  const sq = treeNormSq(params);
+  return sq.mul(lit(lambda / 2, sq));
 }
 
 /**
@@ -31,7 +36,6 @@ export function withL2<A extends unknown[]>(
  */
 export function l2Penalty(params: Params, lambda: number): [Array, Params] {
   check(Number.isFinite(lambda) && lambda >= 0, `l2Penalty: lambda must be a finite number ≥ 0, got ${lambda}`);
-  const sq = treeNormSq(keep(params));
-  const value = sq.mul(lit(lambda / 2, sq));
+  const value = l2Value(keep(params), lambda);
   return [value, tree.map((x: Array) => x.mul(lit(lambda, x)), params) as Params];
 }
