@@ -88,6 +88,7 @@ describe("hessian probe", () => {
     store.close();
   });
 
+  // The values of λmin, the trace and the SLQ density against a dense Hessian: hessian-probe-values.test.ts.
   it("measures bottom eigenvalues, trace and density without changing the trajectory", async () => {
     const store = tempStore();
     const plain = await runExperiment(eos({}, ["probes=[]"]), { store });
