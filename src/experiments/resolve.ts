@@ -32,7 +32,7 @@ export function readSpecFile(path: string): unknown {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parseYaml(text, { logLevel: "error" });
   } catch (e) {
     throw new UserError(`spec file ${path} is not valid YAML/JSON: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -84,7 +84,7 @@ export function applyOverrides(doc: unknown, overrides: readonly string[]): unkn
     const text = o.slice(eq + 1);
     let value: unknown;
     try {
-      value = parseYaml(text);
+      value = parseYaml(text, { logLevel: "error" });
     } catch (e) {
       throw new UserError(
         `--set ${o.slice(0, eq)}: the value ${JSON.stringify(text)} is not valid YAML ` +
