@@ -501,6 +501,13 @@ async function hessianCmd(argv: string[], out: Out): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) throw new UserError("hessian: expected at most one run id or checkpoint file");
+  for (const [flag, v] of [
+    ["--from-json", values["from-json"]],
+    ["--model", values.model],
+    ["<run|file.ckpt>", positionals[0]],
+  ] as const) {
+    if (v === "") throw new UserError(`hessian: ${flag} must not be empty`);
+  }
   const { hessianCommand, formatReport } = await import("./hessian.js");
   const { report, source, dtype, minibatch } = await hessianCommand({
     target: positionals[0],
