@@ -172,7 +172,7 @@ describe("readSafetensors on malformed files", () => {
   });
 
   it("a header that is JSON but not an object of tensors", () => {
-    for (const text of ["null", "[1,2]", "7", '"x"']) {
+    for (const text of ["null", "[1,2]", "7", '"x"', '{"a":null}', '{"a":7}']) {
       assert.throws(() => readSafetensors(file(assemble(text, new Uint8Array(0)))), userError(/./), text);
     }
   });
