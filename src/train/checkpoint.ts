@@ -5,7 +5,7 @@
  * (seed, step) — batch plans are stateless and every key is derived from (seed, purpose, step).
  */
 import { keep, release, treeFromHost, treeSpec, treeToHost, type Params, type TreeSpec } from "../core/index.js";
-import { loadCheckpoint, saveCheckpoint, type RunStore } from "../store/index.js";
+import { loadCheckpoint, resumeCheckpoint, rewindRun, saveCheckpoint, type RunStore } from "../store/index.js";
 import { UserError } from "../core/errors.js";
 import type { ModelState } from "../models/types.js";
 import type { GradientTransformation } from "../optim/types.js";
@@ -30,7 +30,8 @@ export async function writeTrainCheckpoint(
 }
 
 /**
- * Restores the latest checkpoint of `runId`. `template` (borrowed) gives the parameter structure and
+ * Restores the newest intact checkpoint of `runId` (rewinding the run past damaged newer ones, see
+ * `rewindRun`). `template` (borrowed) gives the parameter structure and
  * dtypes; the optimizer state's structure comes from `opt.init(template)`.
  */
 export function readTrainCheckpoint(
@@ -40,8 +41,14 @@ export function readTrainCheckpoint(
   opt: GradientTransformation,
   modelState: ModelState,
 ): { step: number; state: TrainState; probeState: Record<string, Float64Array> } | null {
-  if (!store.latestCheckpoint(runId)) return null;
-  const { meta, arrays } = loadCheckpoint(store, runId);
+  // the newest intact checkpoint; damaged newer ones are dropped with their later metrics (an event says so)
+  const from = resumeCheckpoint(store, runId);
+  if (from === null) return null;
+  if (from.skipped.length) {
+    const steps = from.skipped.map((s) => s.step).join(", ");
+    rewindRun(store, runId, from.record.step, `newer checkpoints unusable (steps ${steps})`);
+  }
+  const { meta, arrays } = loadCheckpoint(store, runId, from.record.step);
   const step = (meta as { step?: unknown }).step;
   const pSpec = treeSpec(template);
   const st = opt.init(keep(template));
