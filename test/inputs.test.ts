@@ -309,4 +309,29 @@ describe("resume: damaged checkpoints and --step", () => {
     assert.equal(loss.length, 31, "one row per step 0..30");
     assert.deepEqual(loss, await lossColumn(straightId));
   });
+
+  it("resumeExperiment (the API) also falls back past a damaged checkpoint", async () => {
+    const dir = workdir();
+    const store = join(dir, "store");
+    const { RunStore } = await import("../src/store/index.js");
+    const { loadSpec } = await import("../src/experiments/resolve.js");
+    const { runExperiment, resumeExperiment } = await import("../src/train/trainer.js");
+    const s = RunStore.open(store);
+    try {
+      const stopped = await runExperiment(loadSpec(join(dir, "spec.json")), { store: s, stopAfter: 25 });
+      const latest = s.latestCheckpoint(stopped.runId)!;
+      writeFileSync(join(store, latest.path), "garbage");
+      const r = await resumeExperiment(stopped.runId, { store: s });
+      assert.deepEqual([r.status, r.step], ["completed", 30]);
+      assert.ok(s.getEvents(stopped.runId).some((e) => e.kind === "rewind" && e.step === 20));
+      const steps = s.getMetrics(stopped.runId, { keys: ["train/batchLoss"] }).map((m) => m.step);
+      assert.deepEqual(
+        steps,
+        Array.from({ length: 30 }, (_, i) => i),
+        "steps 0..29, each once",
+      );
+    } finally {
+      s.close();
+    }
+  });
 });
