@@ -17,6 +17,7 @@ import {
   type Params,
 } from "../core/index.js";
 import type { Objective } from "../losses/objective.js";
+import { twoBatchEstimates } from "../theory/index.js";
 
 /**
  * ‖∇L(θ)‖² of the objective, the implicit gradient regularizer of gradient descent with step h
@@ -100,7 +101,7 @@ export async function gradientNoise(
   return { n, gradNormSq, traceCov, noiseScale: traceCov / gradNormSq };
 }
 
-/** Noise-scale quantities recovered from two batch sizes (`noiseScaleFromTwoBatches`). */
+/** Noise-scale quantities recovered from two batch sizes (`twoBatchEstimates` of theory/). */
 export interface TwoBatchEstimate {
   /** Estimate of ‖G‖². */
   gradNormSq: number;
@@ -108,26 +109,6 @@ export interface TwoBatchEstimate {
   traceCov: number;
   /** tr Σ / ‖G‖² from the two estimates (not unbiased: a ratio of unbiased estimates). */
   noiseScale: number;
-}
-
-/**
- * The two-batch-size estimator of McCandlish et al. 2018 (Appendix A.1): with E‖G_B‖² = ‖G‖² + tr Σ/B
- * for mean gradients G_B of B examples drawn independently,
- *
- *   ‖G‖² ≈ (B‖G_B‖² − b‖G_b‖²)/(B − b),  tr Σ ≈ (‖G_b‖² − ‖G_B‖²)/(1/b − 1/B),
- *
- * for batch sizes b < B and (averages of) the squared norms at each. Pure numbers.
- */
-export function noiseScaleFromTwoBatches(
-  bSmall: number,
-  bBig: number,
-  normSqSmall: number,
-  normSqBig: number,
-): TwoBatchEstimate {
-  check(bSmall > 0 && bBig > bSmall, `two-batch estimator: need 0 < b < B, got b = ${bSmall}, B = ${bBig}`);
-  const gradNormSq = (bBig * normSqBig - bSmall * normSqSmall) / (bBig - bSmall);
-  const traceCov = (normSqSmall - normSqBig) / (1 / bSmall - 1 / bBig);
-  return { gradNormSq, traceCov, noiseScale: traceCov / gradNormSq };
 }
 
 /** Options of `twoBatchNoiseScale`. */
@@ -142,7 +123,8 @@ export interface TwoBatchOptions {
 }
 
 /**
- * The two-batch-size noise-scale estimate (`noiseScaleFromTwoBatches`) measured on the objective's
+ * The two-batch-size noise-scale estimate of McCandlish et al. 2018 (App. A.1; the formulas are
+ * `twoBatchEstimates` in theory/) measured on the objective's
  * examples: `draws` batches of b and of B examples drawn uniformly *with replacement* (independent
  * draws, as the estimator assumes) from `key.fold("small"|"big").fold(d)`, each batch's mean gradient
  * G_b (∇L_b, or ∇L_b/b for summed losses) from a batch objective in the objective's chunk size, and
@@ -193,5 +175,6 @@ async function twoBatch(
   };
   const normSqSmall = await meanNormSq(opts.small, "small");
   const normSqBig = await meanNormSq(opts.big, "big");
-  return { ...noiseScaleFromTwoBatches(opts.small, opts.big, normSqSmall, normSqBig), normSqSmall, normSqBig, draws };
+  const e = twoBatchEstimates({ bSmall: opts.small, bBig: opts.big, normSqSmall, normSqBig });
+  return { gradNormSq: e.gradNormSq, traceCov: e.traceCov, noiseScale: e.bSimple, normSqSmall, normSqBig, draws };
 }

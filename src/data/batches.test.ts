@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Key } from "../core/keys.js";
-import { fullBatch, growingBatches, makeBatchPlan, miniBatches, miniBatchesWithReplacement } from "./batches.js";
+import {
+  batchSizeSchedule,
+  fullBatch,
+  growingBatches,
+  makeBatchPlan,
+  miniBatches,
+  miniBatchesWithReplacement,
+} from "./batches.js";
 
 const key = Key.fromSeed(9).fold("batches");
 
@@ -108,5 +115,32 @@ describe("growingBatches", () => {
     const fresh = growingBatches(50, { base: 4, milestones: [5, 3], factor: 2 }, Key.fromSeed(1));
     assert.deepEqual([...fresh.indicesAt(5)], [...plan.indicesAt(5)]);
     assert.equal(growingBatches(10, { base: 4, milestones: [1], factor: 8 }, Key.fromSeed(1)).batchSizeAt(2), 10);
+  });
+});
+
+describe("batchSizeSchedule (Smith, Kindermans, Ying & Le 2018)", () => {
+  it("multiplies B by the factor from each milestone on, capped at maxBatchSize", () => {
+    const B = batchSizeSchedule({ base: 128, milestones: [10, 20, 30], factor: 5 });
+    assert.deepEqual([0, 9, 10, 19, 20, 30, 1000].map(B), [128, 128, 640, 640, 3200, 16000, 16000]);
+    const capped = batchSizeSchedule({ base: 128, milestones: [10, 20, 30], factor: 5, maxBatchSize: 5000 });
+    assert.deepEqual([9, 10, 20, 30].map(capped), [128, 640, 3200, 5000]);
+    const odd = batchSizeSchedule({ base: 10, milestones: [1], factor: 1.55 });
+    assert.deepEqual([0, 1].map(odd), [10, 16]); // round(15.5)
+    assert.deepEqual([0, 5].map(batchSizeSchedule({ base: 8, milestones: [5], factor: 1 })), [8, 8]);
+  });
+
+  it("rejects unordered milestones, factors < 1 and caps below the base", () => {
+    assert.throws(() => batchSizeSchedule({ base: 8, milestones: [5, 5], factor: 2 }), /increasing/);
+    assert.throws(() => batchSizeSchedule({ base: 8, milestones: [5], factor: 0.5 }), /factor/);
+    assert.throws(() => batchSizeSchedule({ base: 8, milestones: [5], factor: 2, maxBatchSize: 4 }), /maxBatchSize/);
+  });
+
+  it("is growingBatches' size rule, capped at n", () => {
+    const opts = { base: 3, milestones: [2, 4, 7], factor: 2.5 };
+    const plan = growingBatches(40, opts, Key.fromSeed(2));
+    const rule = batchSizeSchedule({ ...opts, maxBatchSize: 40 });
+    for (let t = 0; t < 10; t++) assert.equal(plan.batchSizeAt(t), rule(t));
+    assert.deepEqual([0, 2, 4, 7].map(plan.batchSizeAt), [3, 8, 19, 40]); // round(7.5), round(18.75), cap
+    assert.throws(() => growingBatches(5, { base: 6, milestones: [1], factor: 2 }, Key.fromSeed(2)), /batchSize/);
   });
 });

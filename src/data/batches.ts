@@ -3,7 +3,7 @@
  * a checkpoint stores only the step and a resumed run draws exactly the batches it would have drawn
  * (DESIGN.md, "Determinism").
  */
-import { UserError } from "../core/errors.js";
+import { check, UserError } from "../core/errors.js";
 import type { Key } from "../core/keys.js";
 
 /** Which examples each optimizer step uses. */
@@ -122,10 +122,60 @@ export function makeBatchPlan(n: number, batchSize: number | "full", replacement
   return replacement ? miniBatchesWithReplacement(n, batchSize, key) : miniBatches(n, batchSize, key);
 }
 
+/** A batch-size schedule: the 0-based step index → the batch size of that step. */
+export type BatchSizeSchedule = (step: number) => number;
+
+/** Options of `batchSizeSchedule`. */
+export interface BatchSizeScheduleOptions {
+  /** Batch size B₀ ≥ 1 before the first milestone. */
+  readonly base: number;
+  /** Strictly increasing steps at which B is multiplied by `factor`. */
+  readonly milestones: readonly number[];
+  /** Factor α ≥ 1 (the factor the learning rate would have been divided by; 1 keeps B fixed). */
+  readonly factor: number;
+  /** Cap on the batch size (e.g. the training-set size; default none). */
+  readonly maxBatchSize?: number;
+}
+
+/**
+ * "Don't decay the learning rate, increase the batch size" (Smith, Kindermans, Ying & Le, ICLR 2018):
+ * instead of dividing η by α at each milestone, multiply B by α:
+ *
+ * `B(t) = min(round(B₀ · α^{#{i : m_i ≤ t}}), B_max)`, the new size applying from step `m_i` on (as
+ * `stepDecay` in optim/). The caller keeps η constant (or, past `maxBatchSize`, decays η as the paper
+ * does once B reaches its ceiling). The one size rule of sgdlab: `growingBatches` uses it.
+ *
+ * @param opts.base B₀. @param opts.milestones strictly increasing steps. @param opts.factor α ≥ 1.
+ * @param opts.maxBatchSize default none; an integer ≥ B₀.
+ */
+export function batchSizeSchedule(opts: BatchSizeScheduleOptions): BatchSizeSchedule {
+  const { base, milestones, factor, maxBatchSize = Infinity } = opts;
+  check(Number.isInteger(base) && base >= 1, `batchSizeSchedule: base must be an integer ≥ 1, got ${base}`);
+  check(Number.isFinite(factor) && factor >= 1, `batchSizeSchedule: factor must be a finite number ≥ 1, got ${factor}`);
+  check(
+    maxBatchSize === Infinity || (Number.isInteger(maxBatchSize) && maxBatchSize >= base),
+    `batchSizeSchedule: maxBatchSize must be an integer ≥ base (${base}), got ${maxBatchSize}`,
+  );
+  for (let i = 0; i < milestones.length; i++) {
+    const m = milestones[i];
+    check(Number.isInteger(m) && m >= 0, `batchSizeSchedule: milestones[${i}] must be an integer ≥ 0, got ${m}`);
+    check(
+      i === 0 || m > milestones[i - 1],
+      `batchSizeSchedule: milestones must be strictly increasing, got [${milestones.join(", ")}]`,
+    );
+  }
+  const ms = milestones.slice();
+  return (t) => {
+    let k = 0;
+    while (k < ms.length && ms[k] <= t) k++;
+    return Math.min(Math.round(base * factor ** k), maxBatchSize);
+  };
+}
+
 /**
  * Mini-batches whose size grows at milestones — "don't decay the learning rate, increase the batch
- * size" (Smith, Kindermans, Ying & Le, ICLR 2018): B(t) = base · factor^(number of milestones ≤ t),
- * capped at n. Examples come from one stream of per-epoch permutations (epoch e from key.fold(e));
+ * size" (Smith, Kindermans, Ying & Le, ICLR 2018): B(t) = `batchSizeSchedule` with the cap n, i.e.
+ * min(round(base · factor^(number of milestones ≤ t)), n); the milestones may come in any order. Examples come from one stream of per-epoch permutations (epoch e from key.fold(e));
  * step t takes the next B(t) positions of the stream, so every epoch still visits each example once.
  * Stateless: the stream offset of step t is Σ_{s<t} B(s), computed in closed form per segment.
  */
@@ -137,13 +187,9 @@ export function growingBatches(
   checkN(n);
   const { base, factor } = schedule;
   const milestones = [...schedule.milestones].sort((a, b) => a - b);
-  if (!Number.isInteger(base) || base < 1)
-    throw new UserError(`batchSchedule: base batch size must be a positive integer, got ${base}`);
-  if (!(factor >= 1)) throw new UserError(`batchSchedule: factor must be >= 1, got ${factor}`);
-  const sizeAt = (step: number) => {
-    const k = milestones.filter((m) => m <= step).length;
-    return Math.min(n, Math.round(base * factor ** k));
-  };
+  if (!Number.isInteger(base) || base < 1 || base > n)
+    throw new UserError(`batchSize must be an integer in [1, ${n}] (the training-set size), got ${base}`);
+  const sizeAt = batchSizeSchedule({ base, milestones, factor, maxBatchSize: n });
   const offsetAt = (step: number) => {
     let off = 0;
     let s = 0;

@@ -53,16 +53,7 @@ export { stepTunedSgd, type StepTunedSgdOptions, type StepTunedSgdState } from "
 export { clipByWeightNorm, sibert, type SibertOptions } from "./sibert.js";
 export { averaging, type AveragingKind, type AveragingOptions, type AveragingState } from "./averaging.js";
 export { gadam, type GadamOptions } from "./gadam.js";
-export {
-  linearLrScaling,
-  sqrtLrScaling,
-  sgdNoiseScale,
-  batchSizeSchedule,
-  type BatchChange,
-  type NoiseScaleInputs,
-  type BatchSizeSchedule,
-  type BatchSizeScheduleOptions,
-} from "./scaling.js";
+export { sgdNoiseScale, type NoiseScaleInputs } from "./scaling.js";
 export {
   constantSchedule,
   stepDecay,
