@@ -33,7 +33,7 @@ const variants: Partial<Record<OptimizerKind, Record<string, unknown>[]>> = {
   generalizedSignSgd: [{ b2: 0 }, { b1: 0, biasCorrection: false }],
   delayedAdagrad: [{ coordinatewise: true, epsExponent: 0.1 }],
   stepTunedSgd: [{ delta: 0, beta: 0.5 }],
-  sibert: [{ weightDecay: 1e-3 }],
+  sibert: [{ weightDecay: 1e-3 }, { C: 1, scaleInvariant: ["a"], rest: { kind: "adam", lr: 0.1 } }],
   gadam: [{ start: 2, clipNorm: 1 }],
 };
 

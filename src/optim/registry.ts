@@ -1,4 +1,4 @@
-import { check } from "../core/index.js";
+import { check, lit } from "../core/index.js";
 import { adagrad } from "./adagrad.js";
 import { adagradNorm, delayedAdagrad } from "./adagradNorm.js";
 import { adam, adamw } from "./adam.js";
@@ -58,11 +58,35 @@ export const optimizerRegistry: { readonly [K in OptimizerKind]: OptimizerFactor
   adagradNorm: (c) => adagradNorm(c),
   delayedAdagrad: (c) => delayedAdagrad(c),
   stepTunedSgd: (c) => stepTunedSgd(c),
-  sibert: (c) => sibert(c),
+  sibert: (c) => {
+    const r = c.rest;
+    const lr = r?.lr ?? c.lr;
+    const rest = r && withLrFactor(createOptimizer({ ...r, lr } as OptimizerConfigInput), lr / c.lr);
+    return sibert({ ...c, rest });
+  },
   gadam: (c) => gadam(c),
   // SAM goes outermost so that it sees the raw mini-batch gradient (clipping belongs to the base)
   sam: (c) => sam(createOptimizer(c.base), c),
 };
+
+/**
+ * `t` with `extras.lr` multiplied by `factor` (factor 1: `t` itself): an optimizer inside another one
+ * with its own base rate, following the outer schedule's shape (sibert's `rest`).
+ */
+function withLrFactor(t: GradientTransformation, factor: number): GradientTransformation {
+  if (factor === 1) return t;
+  return {
+    init: (params) => t.init(params),
+    update(updates, state, params, extras) {
+      const lr = extras.lr.ref.mul(lit(factor, extras.lr));
+      try {
+        return t.update(updates, state, params, { ...extras, lr });
+      } finally {
+        lr.dispose();
+      }
+    },
+  };
+}
 
 /** The base learning rate of an optimizer config (SAM's is its base optimizer's). */
 export function optimizerLr(config: OptimizerConfig): number {

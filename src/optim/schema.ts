@@ -1,7 +1,8 @@
 /**
  * Config schemas of optimizers and learning-rate schedules (zod v4, unknown keys rejected, defaults
  * filled in so that a parsed config is complete and hashable; only `clipNorm`, `averaging`,
- * `warmupSteps` and cosine's `decaySteps` stay optional, absence meaning "none" / "the run's length").
+ * `warmupSteps`, cosine's `decaySteps` and sibert's `rest` stay optional, absence meaning "none" /
+ * "the run's length" / "plain SGD at lr").
  */
 import { z } from "zod";
 import { samConfigSchema } from "./sam.js";
@@ -209,11 +210,72 @@ export const StepTunedSgdConfigSchema = z
     path: ["clipNorm"],
   });
 
-/** Config of `sibert` (Li et al. 2022): SGD + weight decay, gradient norm clipped to ‖w‖√(2λ/η). */
+/**
+ * The optimizer of the leaves `sibert` does not treat as scale-invariant: any optimizer that needs
+ * neither the gradient callbacks on the whole tree (step-tuned SGD, SAM) nor an averaged iterate
+ * (Gadam, `averaging`); `lr` defaults to SIBERT's (the schedule's shape applies to it too).
+ */
+const sibertRestKinds = [
+  SgdConfigSchema,
+  AdamConfigSchema,
+  AdamwConfigSchema,
+  RmspropConfigSchema,
+  AdagradConfigSchema,
+  NormalizedGdConfigSchema,
+  SqrtLossGdConfigSchema,
+  SignSgdConfigSchema,
+  SignumConfigSchema,
+  NormalizedSgdMomentumConfigSchema,
+  GeneralizedSignSgdConfigSchema,
+  AdagradNormConfigSchema,
+  DelayedAdagradConfigSchema,
+];
+type SibertRestKind = z.output<(typeof sibertRestKinds)[number]>;
+type SibertRestKindInput = z.input<(typeof sibertRestKinds)[number]>;
+/** A rest optimizer config: one of `sibertRestKinds` with an optional `lr` and no `averaging`. */
+export type SibertRestConfig = SibertRestKind extends infer K
+  ? K extends SibertRestKind
+    ? Omit<K, "lr" | "averaging"> & { lr?: number }
+    : never
+  : never;
+type SibertRestConfigInput = SibertRestKindInput extends infer K
+  ? K extends SibertRestKindInput
+    ? Omit<K, "lr" | "averaging"> & { lr?: number }
+    : never
+  : never;
+const SibertRestSchema = z.discriminatedUnion(
+  "kind",
+  sibertRestKinds.map((schema) =>
+    (schema as unknown as z.ZodObject).safeExtend({
+      lr: lr.optional().describe("learning rate of these leaves (default: sibert's lr)"),
+      averaging: z.undefined({ error: "sibert's rest optimizer cannot average its iterates" }).optional(),
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+) as unknown as z.ZodType<SibertRestConfig, SibertRestConfigInput>;
+
+/**
+ * Config of `sibert` (Li et al. 2022, Algorithm 1): SGD + weight decay on the scale-invariant leaves,
+ * their gradient norm clipped to ‖x‖√(2Cλ/η); the other leaves by `rest` (absent: plain SGD at `lr`).
+ */
 export const SibertConfigSchema = z.strictObject({
   kind: z.literal("sibert"),
   lr,
   weightDecay: positive.default(1e-4).describe("weight decay λ > 0 (also sets the clipping threshold)"),
+  C: z
+    .number()
+    .finite()
+    .min(1, {
+      error:
+        "C must be ≥ 1: the clip threshold √(2Cλ/η)‖x‖ must not fall below the equilibrium gradient norm " +
+        "‖x‖√(2λ/η) (C = 1 sits at it; the paper's default is √C = 2, i.e. C = 4)",
+    })
+    .default(4)
+    .describe("clipping factor C ≥ 1 of the threshold √(2Cλ/η)‖x‖"),
+  scaleInvariant: z
+    .union([z.literal("all"), z.array(z.string().min(1)).min(1)])
+    .default("all")
+    .describe('the scale-invariant parameter leaves by path ("layers/0/W", a prefix selects its subtree), or "all"'),
+  rest: SibertRestSchema.optional().describe("optimizer of the other leaves (default: plain SGD at lr)"),
   clipNorm,
   averaging,
 });
