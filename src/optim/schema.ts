@@ -197,7 +197,11 @@ export const StepTunedSgdConfigSchema = z
     beta: unit.default(0.9).describe("averaging of gradient differences"),
     minGamma: positive.default(0.5).describe("lower bound m̃ of the tuned multiplier"),
     maxGamma: positive.default(2).describe("upper bound M̃ of the tuned multiplier"),
-    delta: z.number().min(0).lt(0.5).default(0.001).describe("steps decay as (k+1)^-(1/2+δ)"),
+    delta: z.number().min(0).lt(0.5).default(0.001).describe('steps decay as (k+1)^-(1/2+δ) ("conference")'),
+    variant: z
+      .enum(["conference", "journal"])
+      .default("conference")
+      .describe('"conference": decay (k+1)^-(1/2+δ) in every step; "journal": its Algorithm 1, no decay'),
     clipNorm,
     averaging,
   })

@@ -16,7 +16,10 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-14): void {
 
 const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1];
 
-/** Algorithm 1 on the host, in the paper's form (G ← βG + (1−β)Δg, Ĝ = G/(1 − β^{k+1})). */
+/**
+ * Algorithm 1 on the host, in the paper's form (G ← βG + (1−β)Δg, Ĝ = G/(1 − β^{k+1})); s_k with the
+ * decay (k + 1)^{−(1/2+δ)} ("conference"), without it ("journal").
+ */
 function reference(q: Quadratic2, w0: number[], alpha: number, steps: number, o: Required<StepTunedSgdOptions>) {
   let w = w0.slice();
   let gamma = 1;
@@ -24,7 +27,7 @@ function reference(q: Quadratic2, w0: number[], alpha: number, steps: number, o:
   const us: number[][] = [];
   const gammas: number[] = [];
   for (let k = 0; k < steps; k++) {
-    const s = (alpha * gamma) / (k + 1) ** (0.5 + o.delta);
+    const s = o.variant === "journal" ? alpha * gamma : (alpha * gamma) / (k + 1) ** (0.5 + o.delta);
     const g = q.grad(w);
     const dTheta = g.map((gi) => -s * gi);
     const g2 = q.grad([w[0] + dTheta[0], w[1] + dTheta[1]]);
@@ -40,7 +43,7 @@ function reference(q: Quadratic2, w0: number[], alpha: number, steps: number, o:
   return { us, gammas };
 }
 
-const defaults = { mu: 2, beta: 0.9, minGamma: 0.5, maxGamma: 2, delta: 0.001 };
+const defaults = { mu: 2, beta: 0.9, minGamma: 0.5, maxGamma: 2, delta: 0.001, variant: "conference" as const };
 
 describe("stepTunedSgd", () => {
   it("first step −α(g + ∇L(θ − αg)), then γ₁ = ‖g‖²/gᵀHg (the BB step along g) with δ = 0", async () => {
@@ -98,6 +101,26 @@ describe("stepTunedSgd", () => {
     }
   });
 
+  it('variant "journal": s_k = αγ_k without decay; first two steps by hand, then the host transcription', async () => {
+    // As the first test (H = [[2, 0.5], [0.5, 1]], c = (1, −1), w₀ = (1, 2), α = 0.1), δ = 0.25 (unused):
+    // u₀ = −α(g + g − αHg) = (−0.3425, −0.655); γ₁ = 16.25/27.25 and s₁ = αγ₁ (no 1/√2 or 2^{−3/4}).
+    const q = new Quadratic2([2, 0.5, 1], [1, -1]);
+    const alpha = 0.1;
+    const o = { delta: 0.25, variant: "journal" as const };
+    const ss = await runPair(stepTunedSgd(o), [1, 2], { lr: alpha, steps: 4, objective: q });
+    close(ss[0].u, [-0.3425, -0.655], 1e-15);
+    const w1 = [1 - 0.3425, 2 - 0.655];
+    const s1 = (alpha * 16.25) / 27.25;
+    const h = q.grad(w1);
+    const h2 = q.grad([w1[0] - s1 * h[0], w1[1] - s1 * h[1]]);
+    close(ss[1].u, [-s1 * (h[0] + h2[0]), -s1 * (h[1] + h2[1])]);
+    const { us } = reference(q, [1, 2], alpha, 4, { ...defaults, ...o });
+    ss.forEach((s, k) => close(s.u, us[k]));
+    // the conference form differs from step 1 on by the decay 2^{−3/4}
+    const [, c1] = await runPair(stepTunedSgd({ delta: 0.25 }), [1, 2], { lr: alpha, steps: 2, objective: q });
+    assert.ok(Math.abs(c1.u[0] - ss[1].u[0]) > 1e-3);
+  });
+
   it("throws without extras.gradFn", () => {
     const opt = stepTunedSgd();
     const state = opt.init(pairOf([1, 2]));
@@ -118,6 +141,11 @@ describe("stepTunedSgd config", () => {
       () => parseConfig(OptimizerConfigSchema, { kind: "sam", base: { kind: "stepTunedSgd", lr: 1 } }, "optimizer"),
       { name: "UserError", message: /optimizer\.base\.kind: sam cannot wrap stepTunedSgd/ },
     );
-    parseConfig(OptimizerConfigSchema, { kind: "stepTunedSgd", lr: 1 }, "optimizer");
+    const parsed = parseConfig(OptimizerConfigSchema, { kind: "stepTunedSgd", lr: 1 }, "optimizer");
+    assert.equal((parsed as { variant?: string }).variant, "conference");
+    assert.throws(
+      () => parseConfig(OptimizerConfigSchema, { kind: "stepTunedSgd", lr: 1, variant: "nips" }, "optimizer"),
+      /optimizer\.variant/,
+    );
   });
 });

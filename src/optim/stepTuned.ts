@@ -26,8 +26,14 @@ export interface StepTunedSgdOptions {
   readonly minGamma?: number;
   /** Upper bound M̃ ≥ m̃ of the tuned multiplier γ (default 2). */
   readonly maxGamma?: number;
-  /** δ ∈ [0, 1/2): the steps decay as (k + 1)^{−(1/2 + δ)} (default 0.001). */
+  /** δ ∈ [0, 1/2): the steps decay as (k + 1)^{−(1/2 + δ)} (default 0.001; "conference" only). */
   readonly delta?: number;
+  /**
+   * "conference" (default): the decay (k + 1)^{−(1/2+δ)} inside every step (arXiv 2103.03570,
+   * Algorithm 1; the journal's Algorithm 2). "journal": the journal's Algorithm 1, s_k = α γ_k without
+   * the decay (decay the rate with the learning-rate schedule instead, or not at all).
+   */
+  readonly variant?: "conference" | "journal";
 }
 
 /**
@@ -50,7 +56,7 @@ export interface StepTunedSgdState {
  *
  * Per step k = 0, 1, … (`count`), with mini-batch loss L_B, `g = ∇L_B(θ_k)` (the `updates` handed in)
  * and `α = extras.lr`:
- * 1. `s_k = α γ_k / (k + 1)^{1/2+δ}`, `γ_0 = 1`;
+ * 1. `s_k = α γ_k / (k + 1)^{1/2+δ}` ("conference"; `s_k = α γ_k` for "journal"), `γ_0 = 1`;
  * 2. half step `θ_{k+½} = θ_k − s_k g`; `g' = ∇L_B(θ_{k+½})` via `extras.gradFn` (same batch);
  * 3. second half step `θ_{k+1} = θ_{k+½} − s_k g'`, i.e. the returned update is `−s_k (g + g')`;
  * 4. `Δθ = θ_{k+½} − θ_k`, `Δg = g' − g`, `G ← β G + (1 − β) Δg` (G₀ = 0), `Ĝ = G/(1 − β^{k+1})`
@@ -68,14 +74,24 @@ export interface StepTunedSgdState {
  * `(k + 1)^{−(1/2+δ)}` uses `np.power` (float32-precision exp/log on Wasm: relative error ~1e-7 in
  * s_k for k ≥ 1) except for δ = 0 (an exact square root). Throws if `extras.gradFn` is missing.
  * The config schema refuses `clipNorm` and SAM around it: both would change g but not g′, and the
- * curvature estimate needs the two half steps to see gradients treated alike. Variant: the conference
- * form above (decay (k + 1)^{−(1/2+δ)} on every step); the journal's step-decay variant (its
- * Algorithm 2) is not offered yet.
+ * curvature estimate needs the two half steps to see gradients treated alike.
  *
- * @param opts mu 2, beta 0.9, minGamma 0.5, maxGamma 2, delta 0.001.
+ * Variants (`variant`): "conference" (default) is the form above, the decay (k + 1)^{−(1/2+δ)} in
+ * every step, as in Algorithm 1 of the arXiv version (2103.03570). The journal version (Neural
+ * Processing Letters 2022) separates the two: its Algorithm 1 is the step-tuned step without decay,
+ * `s_k = α γ_k` (steps 2–5 unchanged) — that is `variant: "journal"`, where δ is unused — and its
+ * Algorithm 2 adds the Robbins–Monro decay (its footnotes 3 and 5), which is the "conference" form.
+ * The journal's algorithm boxes were not re-read here (only its footnotes); if its Algorithm 2's decay
+ * differs from (k + 1)^{−(1/2+δ)}, "conference" is the arXiv form only.
+ *
+ * @param opts mu 2, beta 0.9, minGamma 0.5, maxGamma 2, delta 0.001, variant "conference".
  */
 export function stepTunedSgd(opts: StepTunedSgdOptions = {}): GradientTransformation {
-  const { mu = 2, beta = 0.9, minGamma = 0.5, maxGamma = 2, delta = 0.001 } = opts;
+  const { mu = 2, beta = 0.9, minGamma = 0.5, maxGamma = 2, delta = 0.001, variant = "conference" } = opts;
+  check(
+    variant === "conference" || variant === "journal",
+    `stepTunedSgd: variant must be "conference" or "journal", got ${String(variant)}`,
+  );
   check(Number.isFinite(mu) && mu > 0, `stepTunedSgd: mu must be a finite number > 0, got ${mu}`);
   check(Number.isFinite(beta) && beta >= 0 && beta < 1, `stepTunedSgd: beta must lie in [0, 1), got ${beta}`);
   check(
@@ -105,8 +121,14 @@ export function stepTunedSgd(opts: StepTunedSgdOptions = {}): GradientTransforma
         throw new Error("stepTunedSgd needs extras.gradFn, the mini-batch gradient at other parameters");
       }
       const k1 = s.count.add(lit(1, s.count));
-      const decay = delta === 0 ? lit(1, k1).div(np.sqrt(k1.ref)) : np.power(k1.ref, lit(-(0.5 + delta), k1));
-      const stepSize = extras.lr.ref.mul(s.gamma).mul(decay);
+      const decay =
+        variant === "journal"
+          ? null
+          : delta === 0
+            ? lit(1, k1).div(np.sqrt(k1.ref))
+            : np.power(k1.ref, lit(-(0.5 + delta), k1));
+      const tuned = extras.lr.ref.mul(s.gamma);
+      const stepSize = decay === null ? tuned : tuned.mul(decay);
       const dTheta = treeScale(np.negative(stepSize.ref), keep(updates));
       const g2 = extras.gradFn(treeAdd(params, keep(dTheta)));
       const out = treeSub(keep(dTheta), treeScale(stepSize, keep(g2)));
