@@ -219,6 +219,7 @@ export const StepTunedSgdConfigSchema = z
  * neither the gradient callbacks on the whole tree (step-tuned SGD, SAM) nor an averaged iterate
  * (Gadam, `averaging`); `lr` defaults to SIBERT's (the schedule's shape applies to it too).
  */
+/** The optimizers that need neither whole-tree gradient callbacks nor an averaged iterate. */
 const sibertRestKinds = [
   SgdConfigSchema,
   AdamConfigSchema,
@@ -233,7 +234,7 @@ const sibertRestKinds = [
   GeneralizedSignSgdConfigSchema,
   AdagradNormConfigSchema,
   DelayedAdagradConfigSchema,
-];
+] as const;
 type SibertRestKind = z.output<(typeof sibertRestKinds)[number]>;
 type SibertRestKindInput = z.input<(typeof sibertRestKinds)[number]>;
 /** A rest optimizer config: one of `sibertRestKinds` with an optional `lr` and no `averaging`. */
@@ -295,19 +296,7 @@ export const GadamConfigSchema = z.strictObject({
 /** An optimizer config: a discriminated union on `kind`. `lr` is the base rate fed to the schedule. */
 /** Every optimizer except the SAM wrapper (which takes one of these as its `base`). */
 export const BaseOptimizerConfigSchema = z.discriminatedUnion("kind", [
-  SgdConfigSchema,
-  AdamConfigSchema,
-  AdamwConfigSchema,
-  RmspropConfigSchema,
-  AdagradConfigSchema,
-  NormalizedGdConfigSchema,
-  SqrtLossGdConfigSchema,
-  SignSgdConfigSchema,
-  SignumConfigSchema,
-  NormalizedSgdMomentumConfigSchema,
-  GeneralizedSignSgdConfigSchema,
-  AdagradNormConfigSchema,
-  DelayedAdagradConfigSchema,
+  ...sibertRestKinds,
   StepTunedSgdConfigSchema,
   SibertConfigSchema,
   GadamConfigSchema,
