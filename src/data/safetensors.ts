@@ -35,14 +35,19 @@ export function readSafetensors(path: string): {
   } catch {
     return bad("header is not valid JSON");
   }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(header)) bad("header is not a JSON object of tensors");
   const base = 8 + n;
   const tensors: Record<string, SafeTensor> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
+      if (!isObject(entry)) bad("__metadata__ is not an object");
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (!isObject(entry)) bad(`tensor "${name}" is not an object`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = String(e.dtype);
     const width = WIDTH[dtype];
@@ -55,6 +60,8 @@ export function readSafetensors(path: string): {
     if (!(
       Number.isInteger(begin) &&
       Number.isInteger(end) &&
+      begin >= 0 &&
+      end >= begin &&
       end - begin === count * width &&
       base + end <= buf.length
     )) {
