@@ -90,9 +90,13 @@ export interface DensityAtStep {
   sigma?: number;
 }
 
+/** Densities below this fraction of a curve's peak are drawn at the floor (see below). */
+const FLOOR = 1e-7;
+
 /**
  * The smoothed spectral density φ_σ(λ) of the Hessian at each given step (one line per step, ordered
- * by step). Log-y is offered (the bulk near 0 dwarfs the outliers); zero densities vanish there.
+ * by step), on a log density axis by default (the bulk near 0 dwarfs the outliers; Ghorbani et al.
+ * 2019 plot it on a log scale too); values below 1e-7 × a curve's peak are drawn at that floor.
  */
 export function spectralDensityFigure(
   densities: readonly DensityAtStep[],
@@ -100,27 +104,38 @@ export function spectralDensityFigure(
 ): Figure {
   const sorted = [...densities].sort((a, b) => a.step - b.step);
   const rows: JsonObject[] = [];
+  let floored = false;
   for (const d of sorted) {
     if (d.grid.length !== d.density.length)
       throw new Error(`density at step ${d.step}: grid has ${d.grid.length} points, density ${d.density.length}`);
+    // the Gaussian tails underflow towards 1e-300: on the (default) log axis they would stretch it
+    // over hundreds of decades, so they are drawn at a floor FLOOR × the peak
+    const peak = Math.max(0, ...d.density.filter(Number.isFinite));
     d.grid.forEach((x, i) => {
       const v = d.density[i];
-      if (Number.isFinite(x) && Number.isFinite(v)) rows.push({ x, y: v, step: d.step });
+      if (!Number.isFinite(x) || !Number.isFinite(v)) return;
+      if (v < FLOOR * peak) floored = true;
+      rows.push({ x, y: Math.max(v, FLOOR * peak), step: d.step });
     });
   }
   const sigmas = [...new Set(sorted.map((d) => d.sigma).filter((s): s is number => s !== undefined))];
-  const note = sigmas.length ? `Gaussian kernel σ = ${sigmas.map((s) => s.toPrecision(3)).join(", ")}` : undefined;
+  const note = [
+    sigmas.length ? `Gaussian kernel σ = ${sigmas.map((s) => s.toPrecision(3)).join(", ")}` : "",
+    floored ? `values below ${FLOOR} × the peak drawn at that floor` : "",
+  ]
+    .filter((n) => n)
+    .join("; ");
   const steps = sorted.map((d) => d.step);
   return makeFigure({
     id: opts.id ?? "spectral-density",
     title: "Hessian spectral density (stochastic Lanczos quadrature)",
-    subtitle: [...[opts.subtitle ?? []].flat(), note ?? ""],
+    subtitle: [...[opts.subtitle ?? []].flat(), note],
     rows,
     body: {
       mark: { type: "line", clip: true },
       encoding: {
         x: { field: "x", type: "quantitative", title: "λ (Hessian eigenvalue)", scale: { zero: false } },
-        y: { field: "y", type: "quantitative", title: "density φ(λ) (per unit λ)" },
+        y: { field: "y", type: "quantitative", title: "density φ(λ) (per unit λ)", scale: { type: "log" } },
         color: {
           field: "step",
           type: "ordinal",
@@ -132,7 +147,7 @@ export function spectralDensityFigure(
     },
     controls: {
       log: {
-        y: { initial: false, fields: ["y"] },
+        y: { initial: true, fields: ["y"] },
         x: { initial: prefersLog(rows.map((r) => r.x as number)), fields: ["x"] },
       },
     },
