@@ -146,3 +146,19 @@ export function treeRandomLike(spec: TreeSpec, key: Key, kind: "normal" | "radem
   for (let i = 0; i < flat.length; i++) flat[i] = kind === "normal" ? rng.normal() : rng.rademacher();
   return treeFromHost(spec, flat);
 }
+
+/**
+ * The dotted path of every leaf of a pytree, in the order jax-js flattens it (`tree.leaves`):
+ * object keys and array indices joined by ".", e.g. `layers.0.W`.
+ */
+export function leafNames(t: unknown, prefix = ""): string[] {
+  const named = (x: unknown, p: string): unknown =>
+    globalThis.Array.isArray(x)
+      ? x.map((c, i) => named(c, p ? `${p}.${i}` : String(i)))
+      : x && typeof x === "object" && x.constructor === Object
+        ? Object.fromEntries(
+            Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, named(v, p ? `${p}.${k}` : k)]),
+          )
+        : p;
+  return tree.leaves(named(t, prefix) as JsTree<string>) as string[];
+}

@@ -7,16 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
-import {
-  treeFromHost,
-  treeSpec,
-  release,
-  tree,
-  Key,
-  type FloatDtype,
-  type JsTree,
-  type Params,
-} from "../core/index.js";
+import { treeFromHost, treeSpec, release, leafNames, Key, type FloatDtype, type Params } from "../core/index.js";
 import { loadData, makeDataset, readSafetensors, type Dataset } from "../data/index.js";
 import { LossConfigSchema, type LossConfig } from "../losses/index.js";
 import { createModel, ModelConfigSchema, type Model } from "../models/index.js";
@@ -73,16 +64,7 @@ function paramsFrom(model: Model, flat: Float64Array): (dtype: FloatDtype) => Pa
 /** Flattens `layers` (PyTorch out×in) into the order of our MLP's tree leaves. */
 function flattenLike(model: Model, byName: Record<string, Float64Array>, source: string): Float64Array {
   const template = model.init(Key.fromSeed(0), "float64");
-  // the same tree with each leaf replaced by its dotted path; jax-js flattens both in the same order
-  const named = (t: unknown, prefix: string): unknown =>
-    Array.isArray(t)
-      ? t.map((c, i) => named(c, prefix ? `${prefix}.${i}` : String(i)))
-      : t && typeof t === "object" && t.constructor === Object
-        ? Object.fromEntries(
-            Object.entries(t as Record<string, unknown>).map(([k, v]) => [k, named(v, prefix ? `${prefix}.${k}` : k)]),
-          )
-        : prefix;
-  const names = tree.leaves(named(template, "") as JsTree<string>) as string[];
+  const names = leafNames(template);
   const spec = treeSpec(template);
   release(template);
   const out = new Float64Array(spec.size);

@@ -6,28 +6,14 @@
  * means and variances). Tensors are F32 for float32 runs and F64 for float64 runs.
  */
 import { UserError } from "../core/errors.js";
-import { deriveKey, release, tree, treeSpec, type JsTree } from "../core/index.js";
+import { deriveKey, leafNames, release, treeSpec } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { loadData } from "../data/index.js";
 import { encodeSafetensors } from "../data/safetensors.js";
 import { createModel } from "../models/index.js";
 import { resolveSpec } from "./resolve.js";
 
-/**
- * The dotted path of every leaf of a pytree, in the order jax-js flattens it (`tree.leaves`):
- * object keys and array indices joined by ".", e.g. `layers.0.W`.
- */
-export function leafNames(t: unknown, prefix = ""): string[] {
-  const named = (x: unknown, p: string): unknown =>
-    Array.isArray(x)
-      ? x.map((c, i) => named(c, p ? `${p}.${i}` : String(i)))
-      : x && typeof x === "object" && x.constructor === Object
-        ? Object.fromEntries(
-            Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, named(v, p ? `${p}.${k}` : k)]),
-          )
-        : p;
-  return tree.leaves(named(t, prefix) as JsTree<string>) as string[];
-}
+export { leafNames } from "../core/index.js";
 
 /** Named tensors (row-major float64 values) and safetensors metadata of a checkpoint. */
 export interface CheckpointWeights {
