@@ -90,4 +90,17 @@ describe("jax-js 0.1.25 defects (canaries)", () => {
       `jit(jvp(grad)) now correct (${bad}): the lit() constraint on losses can be relaxed`,
     );
   });
+
+  it("float64 exp on Wasm is accurate to ~1e-8 relative, not to double precision (tests use 1e-6..1e-7 tolerances)", async () => {
+    defaultDevice("wasm");
+    const xs = Float64Array.from({ length: 200 }, (_, i) => -6 + 0.06 * i);
+    const got = await toHost(np.exp(np.array(xs, f64)));
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(got[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
+    assert.ok(worst < 1e-6, `exp error ${worst} grew beyond what the test tolerances assume`);
+    assert.ok(
+      worst > 1e-12,
+      `float64 exp now accurate (${worst}): tolerances near 1e-7 in value tests can be tightened`,
+    );
+  });
 });
