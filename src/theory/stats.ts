@@ -1,55 +1,20 @@
 /**
  * Small host statistics used by the theory functions: a seeded random stream for bootstraps and
- * sample quantiles. No tensors.
+ * sample quantiles. No tensors (the stream is core's host generator).
  */
+import { Key, type Rng } from "../core/keys.js";
 import { check } from "./checks.js";
 
-/** A seeded stream of uniform numbers in [0, 1) and integers in [0, n). */
-export interface Rng {
-  uniform(): number;
-  int(n: number): number;
-}
+/** The project's host random stream (xoshiro128**, `core/keys.ts`). */
+export type { Rng } from "../core/keys.js";
 
 /**
- * A deterministic random stream: xoshiro128** seeded through SplitMix32 from `seed` (any finite
- * number; its low 32 bits and the integer part above them are mixed in). Same seed, same stream.
+ * The deterministic stream of a bootstrap or simulation seed: `Key.fromSeed(seed).rng()`, the same
+ * generator every other consumer of randomness in sgdlab uses. `seed` is a non-negative integer.
  */
 export function seededRng(seed: number): Rng {
-  check(Number.isFinite(seed), `seededRng: seed must be a finite number, got ${seed}`);
-  let x = (Math.trunc(seed) ^ Math.trunc(seed / 2 ** 32)) >>> 0;
-  const splitmix = (): number => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  const s = [splitmix(), splitmix(), splitmix(), splitmix()];
-  const next = (): number => {
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  };
-  return {
-    uniform: () => next() / 2 ** 32,
-    int: (n: number) => Math.floor((next() / 2 ** 32) * n),
-  };
-}
-
-function rotl(v: number, k: number): number {
-  return ((v << k) | (v >>> (32 - k))) >>> 0;
-}
-
-/** A standard normal draw (Box–Muller) from `rng`. */
-export function normal(rng: Rng): number {
-  const u = 1 - rng.uniform();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.uniform());
+  check(Number.isSafeInteger(seed) && seed >= 0, `seed must be a non-negative integer, got ${seed}`);
+  return Key.fromSeed(seed).rng();
 }
 
 /**
