@@ -18,10 +18,24 @@ import { hessianOperator, symmetricEigen } from "../src/curvature/index.js";
 import { loadData, takeRows } from "../src/data/index.js";
 import { createLoss, createObjective, makeBatch } from "../src/losses/index.js";
 import { createModel } from "../src/models/index.js";
+import type { ResolvedExperiment } from "../src/experiments/resolve.js";
 import { runExperiment } from "../src/train/trainer.js";
 import { metricMap, smallExperiment, tempStore } from "./helpers.js";
 
 before(async () => initRuntime("wasm"));
+
+/** Runs `exp` and rebuilds its data, model and loss independently of the trainer. */
+async function runAndRebuild(exp: ResolvedExperiment) {
+  const store = tempStore();
+  const r = await runExperiment(exp, { store });
+  assert.equal(r.status, "completed");
+  const m = metricMap(store, r.runId);
+  store.close();
+  const { spec } = exp;
+  const data = await loadData(spec.data, spec.seed);
+  const model = createModel(spec.model, data.train.xShape, data.train.numClasses);
+  return { m, spec, data, model, loss: createLoss(spec.loss) };
+}
 
 describe("objective contract", () => {
   it("gradNorm and hessian probes with subset:N differentiate the same documented subset", async () => {
@@ -31,16 +45,7 @@ describe("objective contract", () => {
         { kind: "hessian", every: 1, objective: "subset:12", topK: 1, tol: 1e-10, maxIter: 300 },
       ],
     });
-    const store = tempStore();
-    const r = await runExperiment(exp, { store });
-    assert.equal(r.status, "completed");
-    const m = metricMap(store, r.runId);
-    store.close();
-
-    const { spec } = exp;
-    const data = await loadData(spec.data, spec.seed);
-    const model = createModel(spec.model, data.train.xShape, data.train.numClasses);
-    const loss = createLoss(spec.loss);
+    const { m, spec, data, model, loss } = await runAndRebuild(exp);
     // the documented rule: the first N of Key.fromSeed(seed).fold("objective/subset") permutation
     const rows = Key.fromSeed(spec.seed).fold("objective/subset").rng().permutation(data.train.n).slice(0, 12);
     const subset = takeRows(data.train, rows);
@@ -74,15 +79,7 @@ describe("objective contract", () => {
       model: { kind: "mlp", hidden: [8], activation: "tanh", norm: "batch" },
       probes: [{ kind: "gradNorm", every: 1, objective: "full" }],
     });
-    const store = tempStore();
-    const r = await runExperiment(exp, { store });
-    assert.equal(r.status, "completed");
-    const m = metricMap(store, r.runId);
-    store.close();
-    const { spec } = exp;
-    const data = await loadData(spec.data, spec.seed);
-    const model = createModel(spec.model, data.train.xShape, data.train.numClasses);
-    const loss = createLoss(spec.loss);
+    const { m, spec, data, model, loss } = await runAndRebuild(exp);
     const params = model.init(Key.fromSeed(spec.seed).fold("init"), "float64");
     const b = makeBatch(data.train, null, loss, "float64");
     const f = (p: Params): Array => loss(model.apply(p, b.x.ref, { train: true }), b.y.ref);
