@@ -14,6 +14,7 @@ before(async () => initRuntime("wasm"));
 const CASES: Record<string, { probe: Record<string, unknown>; base?: Record<string, unknown> }> = {
   gradNorm: { probe: { kind: "gradNorm", every: 2, objective: "subset:20" } },
   weightNorm: { probe: { kind: "weightNorm", every: 2 } },
+  weightDynamics: { probe: { kind: "weightDynamics", every: 2, bins: 8 } },
   hessian: {
     probe: { kind: "hessian", every: 2, topK: 2, bottomK: 1, traceProbes: 4, preconditioned: true, tol: 1e-6 },
     base: { optimizer: { kind: "adam", lr: 0.01 } },

@@ -6,6 +6,7 @@ import { keep, toScalar, treeNormSq, treeSub, type Params } from "../core/index.
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
+import { weightDynamicsProbe } from "./weights.js";
 import { effectiveLr } from "../models/index.js";
 import { gradientNoise } from "../curvature/gradients.js";
 
@@ -86,6 +87,8 @@ export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
         return gradNormProbe(c);
       case "weightNorm":
         return weightNormProbe(c);
+      case "weightDynamics":
+        return weightDynamicsProbe(c);
       case "hessian":
         return hessianProbe(c);
       case "gradNoise":

@@ -2,3 +2,4 @@ export * from "./probe.js";
 export * from "./schema.js";
 export { createProbes, gradNormProbe, weightNormProbe, gradNoiseProbe, effectiveLrProbe } from "./basic.js";
 export { hessianProbe } from "./hessian.js";
+export { weightDynamicsProbe, spectralNorm, w1Equal, weightHistogram } from "./weights.js";

@@ -23,6 +23,16 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
     every: z.number().int().positive().default(10),
   }),
   z.strictObject({
+    kind: z.literal("weightDynamics"),
+    every: z.number().int().positive().default(10),
+    /** Lag k of updateNorm, updateCos and w1Drift (a multiple of every; default every). */
+    lag: z.number().int().positive().optional(),
+    /** Histogram bins on the fixed range [lo, hi]. */
+    bins: z.number().int().positive().default(50),
+    range: z.tuple([z.number(), z.number()]).default([-1, 1]),
+    histograms: z.boolean().default(true),
+  }),
+  z.strictObject({
     kind: z.literal("hessian"),
     every: z.number().int().positive().default(20),
     /** Largest eigenvalues tracked (hessian/lambdaMax, hessian/lambda2, ...). */
