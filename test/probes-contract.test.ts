@@ -24,6 +24,22 @@ const CASES: Record<string, { probe: Record<string, unknown>; base?: Record<stri
     base: { model: { kind: "scaleInvariantMlp", hidden: [8], norm: "layer" } },
   },
   gradNoise: { probe: { kind: "gradNoise", every: 3, objective: "subset:12", groupSize: 4 } },
+  sharpness: {
+    probe: {
+      kind: "sharpness",
+      every: 3,
+      objective: "subset:16",
+      sigmas: [0.01, 0.1],
+      adaptiveSigmas: [0.1],
+      samples: 3,
+      rhos: [0.05],
+      adaptiveRhos: [0.5],
+      steps: 2,
+      restarts: 2,
+      m: 8,
+    },
+  },
+  smoothness: { probe: { kind: "smoothness", every: 2, objective: "subset:20" } },
 };
 
 const kinds = ProbeConfigSchema.options.map((o) => o.shape.kind.value as string);

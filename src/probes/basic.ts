@@ -6,6 +6,8 @@ import { keep, toScalar, treeNormSq, treeSub, type Params } from "../core/index.
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
+import { sharpnessProbe } from "./sharpness.js";
+import { smoothnessProbe } from "./smoothness.js";
 import { weightDynamicsProbe } from "./weights.js";
 import { effectiveLr } from "../models/index.js";
 import { gradientNoise } from "../curvature/gradients.js";
@@ -95,6 +97,10 @@ export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
         return gradNoiseProbe(c);
       case "effectiveLr":
         return effectiveLrProbe(c);
+      case "sharpness":
+        return sharpnessProbe(c);
+      case "smoothness":
+        return smoothnessProbe(c);
     }
   });
 }

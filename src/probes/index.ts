@@ -3,3 +3,12 @@ export * from "./schema.js";
 export { createProbes, gradNormProbe, weightNormProbe, gradNoiseProbe, effectiveLrProbe } from "./basic.js";
 export { hessianProbe } from "./hessian.js";
 export { weightDynamicsProbe, spectralNorm, w1Equal, weightHistogram } from "./weights.js";
+export {
+  sharpnessProbe,
+  averageSharpness,
+  worstCaseSharpness,
+  mSharpness,
+  adaptiveScale,
+  type Estimate,
+} from "./sharpness.js";
+export { smoothnessProbe, smoothnessAlongGradient, type Smoothness } from "./smoothness.js";

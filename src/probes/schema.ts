@@ -69,6 +69,37 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
     objective: ObjectiveConfigSchema.default("subset:256"),
     groupSize: z.number().int().positive().default(16),
   }),
+  z.strictObject({
+    kind: z.literal("sharpness"),
+    every: z.number().int().positive().default(50),
+    /** Many loss evaluations per measurement: a fixed subset by default. */
+    objective: ObjectiveConfigSchema.default("subset:256"),
+    chunkSize: z.number().int().positive().default(1000),
+    /** σ of sharpness/average/<σ> (E[L(θ+σε)] − L(θ)) and of the adaptive (|θ|+η)-scaled variant. */
+    sigmas: z.array(z.number().positive()).default([0.01]),
+    adaptiveSigmas: z.array(z.number().positive()).default([]),
+    samples: z.number().int().min(2).default(8),
+    /** ρ of sharpness/worst/<ρ> (max over ‖δ‖₂ ≤ ρ by projected ascent) and of the adaptive ball. */
+    rhos: z.array(z.number().positive()).default([0.05]),
+    adaptiveRhos: z.array(z.number().positive()).default([]),
+    steps: z.number().int().nonnegative().default(10),
+    /** Ascent step length in units of ρ. */
+    stepSize: z.number().positive().default(1),
+    restarts: z.number().int().positive().default(1),
+    /** m-sharpness: the max per chunk of m examples, averaged over chunks. */
+    m: z.number().int().positive().optional(),
+    /** ASAM offset η of T = |θ| + η. */
+    eta: z.number().nonnegative().default(0.01),
+  }),
+  z.strictObject({
+    kind: z.literal("smoothness"),
+    every: z.number().int().positive().default(20),
+    objective: ObjectiveConfigSchema.default("subset:256"),
+    chunkSize: z.number().int().positive().default(1000),
+    /** Absolute step sizes η_i along −∇L; default: lrMultiples × the step's learning rate. */
+    etas: z.array(z.number().nonnegative()).nonempty().optional(),
+    lrMultiples: z.array(z.number().nonnegative()).nonempty().default([0.5, 1, 2, 4]),
+  }),
 ]);
 
 export type ProbeConfig = z.output<typeof ProbeConfigSchema>;
