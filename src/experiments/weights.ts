@@ -13,8 +13,6 @@ import { encodeSafetensors } from "../data/safetensors.js";
 import { createModel } from "../models/index.js";
 import { resolveSpec } from "./resolve.js";
 
-export { leafNames } from "../core/index.js";
-
 /** Named tensors (row-major float64 values) and safetensors metadata of a checkpoint. */
 export interface CheckpointWeights {
   tensors: Record<string, { shape: number[]; data: Float64Array }>;

@@ -29,8 +29,7 @@
  * checkpoints them, so a resumed run measures exactly as the straight one.
  */
 import { UserError } from "../core/errors.js";
-import { keep, treeSpec, treeToHost, type Params } from "../core/index.js";
-import { leafNames } from "../experiments/weights.js";
+import { keep, leafNames, treeSpec, treeToHost, type Params } from "../core/index.js";
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 
