@@ -14,6 +14,10 @@ before(async () => initRuntime("wasm"));
 const CASES: Record<string, { probe: Record<string, unknown>; base?: Record<string, unknown> }> = {
   gradNorm: { probe: { kind: "gradNorm", every: 2, objective: "subset:20" } },
   weightNorm: { probe: { kind: "weightNorm", every: 2 } },
+  adversarial: {
+    probe: { kind: "adversarial", every: 3, epsilons: [0.1], norms: ["linf", "l2"], n: 16, steps: 2 },
+  },
+  lossStability: { probe: { kind: "lossStability", every: 2, window: 1, test: 8 } },
   weightDynamics: { probe: { kind: "weightDynamics", every: 2, bins: 8 } },
   hessian: {
     probe: { kind: "hessian", every: 2, topK: 2, bottomK: 1, traceProbes: 4, preconditioned: true, tol: 1e-6 },

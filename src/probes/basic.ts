@@ -6,6 +6,8 @@ import { keep, toScalar, treeNormSq, treeSub, type Params } from "../core/index.
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 import { hessianProbe } from "./hessian.js";
+import { adversarialProbe } from "./adversarial.js";
+import { lossStabilityProbe } from "./stability.js";
 import { sharpnessProbe } from "./sharpness.js";
 import { smoothnessProbe } from "./smoothness.js";
 import { weightDynamicsProbe } from "./weights.js";
@@ -85,6 +87,10 @@ export function effectiveLrProbe(cfg: Extract<ProbeConfig, { kind: "effectiveLr"
 export function createProbes(configs: readonly ProbeConfig[]): Probe[] {
   return configs.map((c) => {
     switch (c.kind) {
+      case "adversarial":
+        return adversarialProbe(c);
+      case "lossStability":
+        return lossStabilityProbe(c);
       case "gradNorm":
         return gradNormProbe(c);
       case "weightNorm":

@@ -2,6 +2,8 @@ export * from "./probe.js";
 export * from "./schema.js";
 export { createProbes, gradNormProbe, weightNormProbe, gradNoiseProbe, effectiveLrProbe } from "./basic.js";
 export { hessianProbe } from "./hessian.js";
+export { adversarialProbe, attack, attackName, type AttackNorm, type AttackOptions } from "./adversarial.js";
+export { lossStabilityProbe, wasserstein1, windowW1 } from "./stability.js";
 export { weightDynamicsProbe, spectralNorm, w1Equal, weightHistogram } from "./weights.js";
 export {
   sharpnessProbe,

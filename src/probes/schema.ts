@@ -100,6 +100,37 @@ export const ProbeConfigSchema = z.discriminatedUnion("kind", [
     etas: z.array(z.number().nonnegative()).nonempty().optional(),
     lrMultiples: z.array(z.number().nonnegative()).nonempty().default([0.5, 1, 2, 4]),
   }),
+  z.strictObject({
+    kind: z.literal("adversarial"),
+    every: z.number().int().positive().default(100),
+    /** Attack radii ε (in input units). */
+    epsilons: z.array(z.number().positive()).nonempty(),
+    norms: z
+      .array(z.enum(["linf", "l2"]))
+      .nonempty()
+      .default(["linf"]),
+    attacks: z
+      .array(z.enum(["fgsm", "pgd"]))
+      .nonempty()
+      .default(["fgsm", "pgd"]),
+    /** Test examples attacked (the fixed subset:n of the test set). */
+    n: z.number().int().positive().default(256),
+    /** PGD steps, step size α = stepRatio·ε (default 2.5/steps) and random start in the ball. */
+    steps: z.number().int().positive().default(10),
+    stepRatio: z.number().positive().optional(),
+    randomStart: z.boolean().default(true),
+    /** Valid input range [lo, hi] that adversarial inputs are clipped to. */
+    clip: z.tuple([z.number(), z.number()]).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal("lossStability"),
+    every: z.number().int().positive().default(10),
+    /** Measurements per window; stability/lossW1 compares the last two windows. */
+    window: z.number().int().positive().default(20),
+    objective: ObjectiveConfigSchema.default("batch"),
+    /** Also track the loss on this many test examples (stability/testLossW1). */
+    test: z.number().int().positive().optional(),
+  }),
 ]);
 
 export type ProbeConfig = z.output<typeof ProbeConfigSchema>;
