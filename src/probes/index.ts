@@ -3,8 +3,8 @@ export * from "./schema.js";
 export { createProbes, gradNormProbe, weightNormProbe, gradNoiseProbe, effectiveLrProbe } from "./basic.js";
 export { hessianProbe } from "./hessian.js";
 export { adversarialProbe, attack, attackName, type AttackNorm, type AttackOptions } from "./adversarial.js";
-export { lossStabilityProbe, wasserstein1, windowW1 } from "./stability.js";
-export { weightDynamicsProbe, spectralNorm, w1Equal, weightHistogram } from "./weights.js";
+export { lossStabilityProbe, windowW1 } from "./stability.js";
+export { weightDynamicsProbe, spectralNorm, weightHistogram } from "./weights.js";
 export {
   sharpnessProbe,
   averageSharpness,

@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import type { Params } from "../core/index.js";
 import type { ProbeContext } from "./probe.js";
 import { ProbeConfigSchema, type ProbeConfig } from "./schema.js";
-import { lossStabilityProbe, wasserstein1, windowW1 } from "./stability.js";
+import { wasserstein1 } from "../theory/wasserstein.js";
+import { lossStabilityProbe, windowW1 } from "./stability.js";
 
 const cfgOf = (o: Record<string, unknown>): Extract<ProbeConfig, { kind: "lossStability" }> =>
   ProbeConfigSchema.parse({ kind: "lossStability", ...o }) as Extract<ProbeConfig, { kind: "lossStability" }>;

@@ -10,7 +10,8 @@ import { runExperiment } from "../train/trainer.js";
 import { metricMap, smallExperiment, tempStore } from "../../test/helpers.js";
 import type { ProbeContext } from "./probe.js";
 import { ProbeConfigSchema } from "./schema.js";
-import { spectralNorm, w1Equal, weightDynamicsProbe, weightHistogram } from "./weights.js";
+import { wasserstein1 } from "../theory/wasserstein.js";
+import { spectralNorm, weightDynamicsProbe, weightHistogram } from "./weights.js";
 
 before(async () => initRuntime("wasm"));
 
@@ -26,10 +27,10 @@ function config(extra: Record<string, unknown> = {}) {
 describe("weight-dynamics helpers", () => {
   it("W1 of two equal-size samples matches the hand computation", () => {
     // sorted [0, 1, 3] vs [0, 1, 2]: (0 + 0 + 1)/3
-    close(w1Equal([3, 0, 1], [2, 0, 1]), 1 / 3);
+    close(wasserstein1([3, 0, 1], [2, 0, 1]), 1 / 3);
     // sorted [1, 2] vs [0, 4]: (1 + 2)/2
-    close(w1Equal([1, 2], [4, 0]), 1.5);
-    close(w1Equal([5, -1], [-1, 5]), 0);
+    close(wasserstein1([1, 2], [4, 0]), 1.5);
+    close(wasserstein1([5, -1], [-1, 5]), 0);
   });
 
   it("spectral norm matches closed forms", () => {
@@ -190,7 +191,7 @@ describe("weightDynamics probe in a run", () => {
       assert.ok(!m.has("0 weights/updateNorm"));
       for (const t of [4, 6]) {
         close(m.get(`${t} weights/updateNorm`), norm(diff(theta(t), theta(t - 2))), 1e-12, `updateNorm at ${t}`);
-        close(m.get(`${t} weights/w1Drift`), w1Equal(theta(t), theta(t - 2)), 1e-12, `w1Drift at ${t}`);
+        close(m.get(`${t} weights/w1Drift`), wasserstein1(theta(t), theta(t - 2)), 1e-12, `w1Drift at ${t}`);
         assert.ok(m.has(`${t} weights/w1Drift/layers.0.W`));
       }
       const u = diff(theta(6), theta(4));

@@ -18,7 +18,7 @@
  * - with lag k: `weights/updateNorm` = ‖θ_t − θ_{t−k}‖₂ (from step k on), `weights/updateCos` =
  *   cos∠(θ_t − θ_{t−k}, θ_{t−k} − θ_{t−2k}) (from step 2k on; absent when an update is zero),
  *   `weights/w1Drift` = W₁ between the empirical distributions of the entries of θ_t and θ_{t−k}, and
- *   `weights/w1Drift/<layer>` per weight matrix (`w1Equal`);
+ *   `weights/w1Drift/<layer>` per weight matrix (`wasserstein1`, theory/);
  * - artifact `weights/histogram` (option `histograms`): fixed bin edges and per-layer counts
  *   (`{range, edges, layers: {<layer>: {counts, below, above}}, all: {…}}`, `all` over θ).
  *
@@ -30,6 +30,7 @@
  */
 import { UserError } from "../core/errors.js";
 import { keep, leafNames, treeSpec, treeToHost, type Params } from "../core/index.js";
+import { wasserstein1 } from "../theory/wasserstein.js";
 import type { Probe } from "./probe.js";
 import type { ProbeConfig } from "./schema.js";
 
@@ -78,21 +79,6 @@ export function spectralNorm(
     v = z;
   }
   return Math.sqrt(sq);
-}
-
-/**
- * The 1-Wasserstein distance between the empirical distributions of two samples of equal size n:
- * W₁ = (1/n) Σᵢ |a₍ᵢ₎ − b₍ᵢ₎| over the sorted samples (in one dimension the optimal coupling is the
- * monotone one, matching quantiles). Does not modify its inputs.
- */
-export function w1Equal(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`w1Equal: samples of sizes ${a.length} and ${b.length}`);
-  if (a.length === 0) return 0;
-  const sa = Float64Array.from(a).sort();
-  const sb = Float64Array.from(b).sort();
-  let s = 0;
-  for (let i = 0; i < sa.length; i++) s += Math.abs(sa[i] - sb[i]);
-  return s / sa.length;
 }
 
 /** Counts of `x` in the `bins` equal bins of [lo, hi] (the last closed), with those below and above. */
@@ -217,8 +203,8 @@ export function weightDynamicsProbe(cfg: WeightDynamicsConfig): Probe {
           );
           if (Number.isFinite(c)) out["weights/updateCos"] = c;
         }
-        out["weights/w1Drift"] = w1Equal(theta, prev);
-        for (const l of matrices) out[`weights/w1Drift/${l.name}`] = w1Equal(part(theta, l), part(prev, l));
+        out["weights/w1Drift"] = wasserstein1(theta, prev);
+        for (const l of matrices) out[`weights/w1Drift/${l.name}`] = wasserstein1(part(theta, l), part(prev, l));
       }
       if (cfg.histograms) {
         const layers = Object.fromEntries(

@@ -64,3 +64,4 @@ export {
   type TwoBatchInputs,
 } from "./scaling.js";
 export { normalQuantile, quantile, seededRng, type Rng } from "./stats.js";
+export { wasserstein1 } from "./wasserstein.js";
