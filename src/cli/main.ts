@@ -65,7 +65,12 @@ Usage:
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
   sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
+  sgdlab reproduce <name> [--size smoke|small|paper] [--out DIR]   a phenomenon with its criteria and report;
+                   sgdlab reproduce --list   the catalog
   sgdlab fit power-law FILE.csv [--x COL --y COL] [--bootstrap N] [--seed S]   ε(m) = α·m^β + γ with bootstrap intervals
+  sgdlab sweep <spec> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...] [--name NAME]
+               [--parallel N] [--retry-failed]   a grid of runs in N worker processes; re-invoke to resume
+  sgdlab sweeps                lists sweeps with member counts;  sgdlab show --sweep NAME  members × final metrics
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -142,6 +147,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       case "runs":
         return runsCommand(rest, out);
       case "show":
+        if (rest.some((a) => a === "--sweep" || a.startsWith("--sweep="))) {
+          return (await import("./sweep.js")).showSweepCommand(rest, out);
+        }
         return showCommand(rest, out);
       case "export":
         return await exportCommand(rest, out);
@@ -151,9 +159,19 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./report.js")).reportCommand(rest, out);
       case "fit":
         return (await import("./fit.js")).fitCommand(rest, out);
+      case "reproduce":
+        return await (
+          await import("./reproduce.js")
+        ).reproduceCommand(rest, out, (m) => io.err(`${escapeControl(m)}\n`));
+      case "sweep":
+        return await (await import("./sweep.js")).sweepCommand(rest, out, io);
+      case "sweeps":
+        return (await import("./sweep.js")).sweepsCommand(rest, out);
+      case "__sweep-member": // hidden: one member of a sweep, run by the sweep's worker pool
+        return await (await import("./sweep.js")).sweepMemberCommand(rest, out, io);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, reproduce, sweep, sweeps (see --help)`,
         );
     }
   } catch (e) {
@@ -345,6 +363,7 @@ function showCommand(argv: string[], out: Out): number {
   const { values, positionals } = parse(argv, common, "show");
   if (values.help) {
     out("usage: sgdlab show <run> [--store DIR] [--json]");
+    out("       sgdlab show --sweep NAME [--store DIR] [--json]   members × swept fields × final metrics");
     return 0;
   }
   if (positionals.length !== 1) throw new UserError("show: expected one run id");
