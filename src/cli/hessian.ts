@@ -8,12 +8,11 @@ import { deriveKey, Key, keep, release, treeFromHost, treeSpec, type FloatDtype,
 import { initRuntime } from "../core/runtime.js";
 import { analyzeHessian, type HessianReport } from "../curvature/analyze.js";
 import { minibatchSharpness, type MinibatchSharpness } from "../curvature/minibatch.js";
-import { loadData, type Dataset } from "../data/index.js";
-import { loadMlpCase, loadSafetensorsModel } from "../experiments/external.js";
-import { resolveSpec } from "../experiments/resolve.js";
+import type { Dataset } from "../data/index.js";
+import { loadMlpCase, loadRunModel, loadSafetensorsModel, loadTrainedModel } from "../experiments/external.js";
 import { createLoss, createObjective, type LossConfig } from "../losses/index.js";
-import { createModel, type Model } from "../models/index.js";
-import { loadCheckpoint, readCheckpointFile, RunStore } from "../store/index.js";
+import type { Model } from "../models/index.js";
+import { readCheckpointFile, RunStore } from "../store/index.js";
 import { fmt } from "./format.js";
 
 export interface HessianArgs {
@@ -53,17 +52,6 @@ function positiveInt(v: string, flag: string, min = 1): number {
   return n;
 }
 
-async function fromTrainCheckpoint(meta: unknown, params: Float64Array | undefined, source: string): Promise<Subject> {
-  const m = meta as { spec?: unknown; step?: number };
-  if (!m?.spec || !params) throw new UserError(`${source}: not an sgdlab training checkpoint (no spec or params)`);
-  const { spec } = resolveSpec(m.spec, `spec stored in ${source}`);
-  const split = await loadData(spec.data, spec.seed);
-  const data = split.train;
-  const outputDim = data.task === "classification" ? data.numClasses : data.targetDim;
-  const model = createModel(spec.model, data.xShape, outputDim);
-  return { model, loss: spec.loss, data, flat: params, seed: spec.seed, defaultDtype: spec.dtype, source };
-}
-
 async function subject(a: HessianArgs): Promise<Subject> {
   const given = [a.target, a.fromJson, a.model].filter((x) => x !== undefined).length;
   if (given !== 1) {
@@ -86,18 +74,14 @@ async function subject(a: HessianArgs): Promise<Subject> {
       // a file named on the command line is input: missing or not a checkpoint is exit 2
       throw e instanceof UserError ? new UserError(e.message, 2) : e;
     }
-    return fromTrainCheckpoint(c.meta, c.arrays.params?.data as Float64Array | undefined, `checkpoint ${target}`);
+    const t = await loadTrainedModel(c.meta, c.arrays.params?.data as Float64Array | undefined, `checkpoint ${target}`);
+    return { ...t, defaultDtype: t.dtype };
   }
   const store = RunStore.open(a.store ?? ".sgdlab", { readonly: true });
   try {
-    const run = store.getRun(target);
     const step = a.step === undefined ? undefined : positiveInt(a.step, "--step", 0);
-    const c = loadCheckpoint(store, run.id, step);
-    return fromTrainCheckpoint(
-      c.meta,
-      c.arrays.params?.data as Float64Array | undefined,
-      `run ${run.id} checkpoint at step ${c.record.step}`,
-    );
+    const t = await loadRunModel(store, target, step);
+    return { ...t, defaultDtype: t.dtype };
   } finally {
     store.close();
   }

@@ -12,6 +12,9 @@ import { loadData, makeDataset, readSafetensors, type Dataset } from "../data/in
 import { LossConfigSchema, type LossConfig } from "../losses/index.js";
 import { createModel, ModelConfigSchema, type Model } from "../models/index.js";
 import { DataConfigSchema } from "../data/schema.js";
+import { loadCheckpoint, type RunStore } from "../store/index.js";
+import { resolveSpec } from "./resolve.js";
+import type { ExperimentSpec } from "./schema.js";
 
 /** A model with fixed parameters and the data its objective uses. */
 export interface ExternalModel {
@@ -165,4 +168,53 @@ export async function loadSafetensorsModel(path: string): Promise<ExternalModel>
   const byName = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.data]));
   const flat = flattenLike(model, byName, `weights ${weights}`);
   return { model, loss: m.loss, data, flat, params: paramsFrom(model, flat), source: path };
+}
+
+/** A trained model of sgdlab: an `ExternalModel` with the seed and dtype of its run. */
+export interface TrainedModel extends ExternalModel {
+  readonly seed: number;
+  readonly dtype: FloatDtype;
+  /** The run's resolved spec. */
+  readonly spec: ExperimentSpec;
+}
+
+/**
+ * The model, loss, training data and parameters of an sgdlab training checkpoint (`meta` holds the
+ * run's resolved spec, `params` the flat parameters). Throws a UserError naming `source` when the
+ * checkpoint is not one.
+ */
+export async function loadTrainedModel(
+  meta: unknown,
+  params: Float64Array | undefined,
+  source: string,
+): Promise<TrainedModel> {
+  const m = meta as { spec?: unknown } | null;
+  if (!m?.spec || !params) throw new UserError(`${source}: not an sgdlab training checkpoint (no spec or params)`);
+  const { spec } = resolveSpec(m.spec, `spec stored in ${source}`);
+  const split = await loadData(spec.data, spec.seed);
+  const data = split.train;
+  const outputDim = data.task === "classification" ? data.numClasses : data.targetDim;
+  const model = createModel(spec.model, data.xShape, outputDim);
+  return {
+    model,
+    loss: spec.loss,
+    data,
+    flat: params,
+    params: paramsFrom(model, params),
+    source,
+    seed: spec.seed,
+    dtype: spec.dtype,
+    spec,
+  };
+}
+
+/** `loadTrainedModel` of run `runRef`'s checkpoint at `step` (default: its latest) in `store`. */
+export async function loadRunModel(store: RunStore, runRef: string, step?: number): Promise<TrainedModel> {
+  const run = store.getRun(runRef);
+  const c = loadCheckpoint(store, run.id, step);
+  return loadTrainedModel(
+    c.meta,
+    c.arrays.params?.data as Float64Array | undefined,
+    `run ${run.id} checkpoint at step ${c.record.step}`,
+  );
 }
