@@ -3,6 +3,7 @@
  * their fixed thresholds, and writes its report (verdict table and figures) as a self-contained page.
  */
 import { UserError } from "../core/errors.js";
+import { loadRunModel } from "../experiments/external.js";
 import { applyOverrides, resolveSpec } from "../experiments/resolve.js";
 import { writeReport, type Report } from "../report/index.js";
 import type { RunStore } from "../store/index.js";
@@ -56,6 +57,7 @@ export async function reproduce(rep: Reproduction, size: Size, opts: ReproduceOp
   const outcome = await rep.execute({
     size,
     log,
+    trained: (run) => loadRunModel(opts.store, run.runId),
     async run(member, doc) {
       const named = applyOverrides({ ...doc, name: `${rep.name}/${member}` }, []);
       const exp = resolveSpec(named, `${rep.name} member ${member}`);

@@ -3,6 +3,7 @@
  * criteria it states before running (each a measured value against a fixed threshold), and the
  * figures of its report. The runner (`runner.ts`) executes it and never adjusts a threshold.
  */
+import type { TrainedModel } from "../experiments/external.js";
 import type { Figure } from "../report/index.js";
 import type { RunStatus } from "../train/trainer.js";
 
@@ -50,6 +51,8 @@ export interface ReproductionContext {
   readonly size: Size;
   /** Trains one member (a spec document, validated like `sgdlab run`'s) to its end. */
   run(member: string, spec: Record<string, unknown>): Promise<MemberRun>;
+  /** The trained model of a finished member (its latest checkpoint), for measurements after training. */
+  trained(run: MemberRun): Promise<TrainedModel>;
   /** A progress line. */
   log(message: string): void;
 }

@@ -3,13 +3,17 @@
  */
 import type { Reproduction } from "../types.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
+import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
 import { randomLabels } from "./randomLabels.js";
+import { samFlatterMinima } from "./samFlatterMinima.js";
 
 export const CATALOG: readonly Reproduction[] = [
   edgeOfStability,
   progressiveSharpening,
   unstableConvergence,
+  samFlatterMinima,
   randomLabels,
+  minibatchSharpnessReproduction,
 ];
 
 /** The reproduction named `name`, or undefined. */

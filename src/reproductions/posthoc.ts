@@ -1,0 +1,36 @@
+/**
+ * Measurements on a trained member after training: the Hessian analysis of its training objective
+ * (λmax, trace) at its final parameters.
+ */
+import { Key } from "../core/index.js";
+import { analyzeHessian, type HessianReport } from "../curvature/analyze.js";
+import type { TrainedModel } from "../experiments/external.js";
+import { createLoss, createObjective, type Objective } from "../losses/index.js";
+
+/** The full training objective of a trained model (BN in train mode, no regularizer). */
+export function trainingObjective(t: TrainedModel): Objective {
+  return createObjective({ model: t.model, loss: createLoss(t.loss) }, t.data, "full", {
+    dtype: t.dtype,
+    chunkSize: t.spec.chunkSize,
+  });
+}
+
+/**
+ * λmax (Lanczos, relative residual 1e-4) and the Hutchinson trace with `probes` Rademacher vectors
+ * (with its standard error) of the training loss at the final parameters.
+ */
+export async function finalCurvature(t: TrainedModel, probes = 32): Promise<HessianReport> {
+  const obj = trainingObjective(t);
+  try {
+    return await analyzeHessian(obj, t.params(t.dtype), {
+      top: 1,
+      bottom: 0,
+      tol: 1e-4,
+      trace: "hutchinson",
+      traceProbes: probes,
+      key: Key.fromSeed(t.seed).fold("reproduction/curvature"),
+    });
+  } finally {
+    obj.dispose();
+  }
+}
