@@ -45,7 +45,9 @@ export function exportRun(store: RunStore, id: string, format: ExportFormat): st
     }
     return lines.join("\n") + "\n";
   }
-  const { spec, ...meta } = run;
+  // sweep membership only for members, so that other runs export as they always did
+  const { spec, sweepId, sweepIndex, ...rest } = run;
+  const meta = sweepId === null ? rest : { ...rest, sweepId, sweepIndex };
   const metrics: Record<string, [number, number][]> = {};
   for (const k of keys) metrics[k] = [];
   for (const p of points) metrics[p.key].push([p.step, p.value]); // getMetrics orders by (key, step)

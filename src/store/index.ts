@@ -1,5 +1,5 @@
 // The run store: SQLite tables for runs, metrics, events, checkpoints and artifacts; checkpoint files;
-// exports. Depends on nothing but core/errors.
+// exports; sweep records. Depends on nothing but core/errors.
 export { RunStore, DEFAULT_STORE_DIR, DEFAULT_STALE_AFTER_MS, type OpenOptions } from "./store.js";
 export { STORE_FILE, BUSY_TIMEOUT_MS, openDatabase, isCorruption, fsError } from "./sqlite.js";
 export {
@@ -41,5 +41,6 @@ export {
   type SkippedCheckpoint,
 } from "./checkpoints.js";
 export { exportRun, type ExportFormat } from "./export.js";
+export { SweepTable, type SweepRecord, type SweepMember, type NewSweep } from "./sweeps.js";
 export { codeVersion } from "./codeVersion.js";
 export { newRunId, isProcessAlive } from "./runId.js";

@@ -30,6 +30,9 @@ export interface RunRecord {
   summary: Record<string, unknown> | null;
   /** Why the run failed or was interrupted. */
   error: string | null;
+  /** The sweep this run is a member of (see sweeps.ts), and its member index there; null otherwise. */
+  sweepId: string | null;
+  sweepIndex: number | null;
 }
 
 /** What `createRun` needs; omitted fields get defaults described there. */
@@ -41,6 +44,8 @@ export interface NewRun {
   backend?: string;
   dtype?: string;
   seed?: number;
+  /** Files the run under a sweep as member `index`. */
+  sweep?: { id: string; index: number };
 }
 
 /** One metric value to write. */

@@ -21,6 +21,8 @@ export interface RunRow {
   hostname: string | null;
   summary: string | null;
   error: string | null;
+  sweep_id: string | null;
+  sweep_index: number | null;
 }
 
 /** A `checkpoints` row. */
@@ -85,6 +87,8 @@ export function runFromRow(r: RunRow, l: Liveness): RunRecord {
     hostname: r.hostname,
     summary: r.summary === null ? null : (decodeJson(r.summary) as Record<string, unknown>),
     error: r.error ?? reason,
+    sweepId: r.sweep_id ?? null,
+    sweepIndex: r.sweep_index ?? null,
   };
 }
 

@@ -29,7 +29,7 @@ describe("schema migrations", () => {
     assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ["artifacts", "checkpoints", "events", "metrics", "runs"]);
+    assert.deepEqual(tables, ["artifacts", "checkpoints", "events", "metrics", "runs", "sweeps"]);
     db.close();
     // the store's own connection settings
     const store = RunStore.open(dir);
@@ -64,6 +64,14 @@ describe("schema migrations", () => {
     assert.deepEqual(store.getMetrics(run.id), [{ step: 0, key: "k", value: 2.5, finite: true }]);
     store.putArtifact(run.id, "x", 0, [1, 2]); // the table version 2 added
     assert.deepEqual(store.getArtifact(run.id, "x")?.value, [1, 2]);
+    assert.deepEqual([run.sweepId, run.sweepIndex], [null, null]); // the columns version 3 added
+    const { sweep } = store.sweeps.ensure({ name: "s", spec: {}, grid: {}, members: [] });
+    const member = store.forSweepMember(sweep.id, 0).createRun({ name: "m", spec: {} });
+    assert.deepEqual([member.sweepId, member.sweepIndex], [sweep.id, 0]);
+    assert.deepEqual(
+      store.listRuns({ sweepId: sweep.id }).map((r) => r.id),
+      [member.id],
+    );
     store.close();
     const check = new Database(join(dir, "sgdlab.db"), { readonly: true });
     assert.equal(schemaVersion(check), SCHEMA_VERSION);

@@ -92,6 +92,26 @@ CREATE TABLE artifacts (
 CREATE INDEX runs_by_created ON runs(created_at, id);
 `,
   },
+  {
+    version: 3,
+    description: "sweeps (a grid of runs under one name); runs know their sweep and member index",
+    sql: `
+CREATE TABLE sweeps (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  grid TEXT NOT NULL,
+  members TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  owner_pid INTEGER,
+  owner_host TEXT
+) STRICT;
+ALTER TABLE runs ADD COLUMN sweep_id TEXT REFERENCES sweeps(id);
+ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
+CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index, created_at);
+`,
+  },
 ];
 
 /** The schema version this code writes: the number of migrations. */

@@ -31,6 +31,7 @@ import {
 } from "./rows.js";
 import { newRunId } from "./runId.js";
 import { openDatabase } from "./sqlite.js";
+import { SweepTable } from "./sweeps.js";
 
 /** The store folder used when none is given: `.sgdlab/` in the working directory. */
 export const DEFAULT_STORE_DIR = ".sgdlab";
@@ -56,6 +57,8 @@ const isStep = (s: unknown): s is number => Number.isSafeInteger(s) && (s as num
 export class RunStore {
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly host = hostname();
+  /** Set on views made by {@link forSweepMember}. */
+  private member?: { sweep: { id: string; index: number }; onCreate?: (run: RunRecord) => void };
 
   private constructor(
     private readonly db: Database.Database,
@@ -97,6 +100,11 @@ export class RunStore {
     this.writable();
     check(typeof meta.name === "string" && meta.name.length > 0, "run name must be a non-empty string");
     check(meta.seed === undefined || Number.isSafeInteger(meta.seed), `run seed must be an integer, got ${meta.seed}`);
+    const sweep = meta.sweep ?? this.member?.sweep;
+    check(
+      sweep === undefined || (typeof sweep.id === "string" && isStep(sweep.index)),
+      "a run's sweep needs a sweep id and a non-negative member index",
+    );
     const now = Date.now();
     const row = {
       name: meta.name,
@@ -109,19 +117,41 @@ export class RunStore {
       seed: meta.seed ?? null,
       pid: process.pid,
       hostname: this.host,
+      sweep_id: sweep?.id ?? null,
+      sweep_index: sweep?.index ?? null,
     };
     const insert = this.q(
       `INSERT INTO runs (id, name, spec, spec_hash, status, created_at, started_at, updated_at, code_version,
-         backend, dtype, seed, pid, hostname)
+         backend, dtype, seed, pid, hostname, sweep_id, sweep_index)
        VALUES (@id, @name, @spec, @spec_hash, 'running', @now, @now, @now, @code_version, @backend, @dtype, @seed,
-         @pid, @hostname)
+         @pid, @hostname, @sweep_id, @sweep_index)
        ON CONFLICT (id) DO NOTHING`,
     );
     for (let attempt = 0; attempt < 50; attempt++) {
       const id = newRunId(now);
-      if (this.tx(() => insert.run({ ...row, id }).changes) === 1) return this.getRunById(id) as RunRecord;
+      if (this.tx(() => insert.run({ ...row, id }).changes) === 1) {
+        const run = this.getRunById(id) as RunRecord;
+        this.member?.onCreate?.(run);
+        return run;
+      }
     }
     throw new Error("could not draw an unused run id in 50 tries");
+  }
+
+  /**
+   * A view of this store (same database, same handle) whose {@link createRun} files every new run
+   * under member `index` of sweep `sweepId` and then calls `onCreate` with it, so that code which
+   * creates runs itself (the trainer) makes sweep members without knowing about sweeps.
+   */
+  forSweepMember(sweepId: string, index: number, onCreate?: (run: RunRecord) => void): RunStore {
+    const view = Object.create(this) as RunStore;
+    view.member = { sweep: { id: sweepId, index }, onCreate };
+    return view;
+  }
+
+  /** The sweep records of this store (see {@link SweepTable}). */
+  get sweeps(): SweepTable {
+    return new SweepTable(this.db, this.dir, this.readonly, this.host, this.staleAfterMs);
   }
 
   /** Marks the run alive now (sets `updatedAt`). */
@@ -398,9 +428,12 @@ export class RunStore {
     );
   }
 
-  /** Runs, newest first; options: `status` (effective status, see {@link RunRecord.status}), `limit`. */
-  listRuns(opts: { status?: RunStatus; limit?: number } = {}): RunRecord[] {
-    const { status, limit } = opts;
+  /**
+   * Runs, newest first; options: `status` (effective status, see {@link RunRecord.status}), `limit`,
+   * `sweepId` (only the members of that sweep).
+   */
+  listRuns(opts: { status?: RunStatus; limit?: number; sweepId?: string } = {}): RunRecord[] {
+    const { status, limit, sweepId } = opts;
     check(
       status === undefined || RUN_STATUSES.includes(status),
       `run status must be one of ${RUN_STATUSES.join(", ")}, got ${status}`,
@@ -409,6 +442,13 @@ export class RunStore {
       limit === undefined || (Number.isSafeInteger(limit) && limit >= 0),
       `limit must be a non-negative integer, got ${limit}`,
     );
+    if (sweepId !== undefined) {
+      const rows = this.q("SELECT * FROM runs WHERE sweep_id = ? ORDER BY created_at DESC, id DESC").all(
+        sweepId,
+      ) as RunRow[];
+      const runs = rows.map((r) => this.record(r)).filter((r) => status === undefined || r.status === status);
+      return limit === undefined ? runs : runs.slice(0, limit);
+    }
     const order = " ORDER BY created_at DESC, id DESC";
     let rows: RunRow[];
     if (status === undefined) rows = this.q("SELECT * FROM runs" + order).all() as RunRow[];
