@@ -2,6 +2,7 @@
  * The catalog of reproductions, in the order `sgdlab reproduce --list` shows them.
  */
 import type { Reproduction } from "../types.js";
+import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
 import { randomLabels } from "./randomLabels.js";
@@ -11,6 +12,7 @@ export const CATALOG: readonly Reproduction[] = [
   edgeOfStability,
   progressiveSharpening,
   unstableConvergence,
+  adamEdgeOfStability,
   samFlatterMinima,
   randomLabels,
   minibatchSharpnessReproduction,
