@@ -110,6 +110,43 @@ describe("sgdlab sweep (spawned)", () => {
     assert.equal(runCount(dir), runs, "re-invoking created no runs");
   });
 
+  it("records a member that fails before training, and reruns it only with --retry-failed", () => {
+    const dir = workdir();
+    const rows = ["x1,x2,label"];
+    for (let i = 0; i < 48; i++) rows.push(`${(i % 2) + Math.sin(i)},${Math.cos(i)},${i % 2}`);
+    writeFileSync(join(dir, "good.csv"), rows.join("\n") + "\n");
+    const args = [
+      "sweep",
+      "spec.json",
+      "--set",
+      "data={kind: csv, train: good.csv, test: good.csv, header: true, label: label}",
+      "--zip",
+      "data.train=[good.csv, missing.csv]",
+      "--name",
+      "files",
+    ];
+    const first = sgdlab(args, dir);
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stdout, /1 completed, 1 failed/);
+    assert.match(first.stdout, /member 1 failed: data\.train="missing\.csv".*missing\.csv/);
+    const runs = runCount(dir);
+    assert.equal(runs, 2, "the failed member has a failed run");
+    assert.equal(sgdlab(args, dir).code, 1);
+    assert.equal(runCount(dir), runs, "a failed member is not rerun without --retry-failed");
+    writeFileSync(join(dir, "missing.csv"), rows.join("\n") + "\n");
+    const retry = sgdlab([...args, "--retry-failed", "--json"], dir);
+    assert.equal(retry.code, 0, retry.stderr);
+    const r = JSON.parse(retry.stdout) as { ran: number[]; members: (Member & { attempts: number })[] };
+    assert.deepEqual(r.ran, [1]);
+    assert.deepEqual(
+      r.members.map((m) => [m.status, m.attempts]),
+      [
+        ["completed", 1],
+        ["completed", 2],
+      ],
+    );
+  });
+
   it("validates every member before writing anything (exit 2)", () => {
     const dir = workdir();
     const bad = sgdlab(["sweep", "spec.json", "--grid", "optimizer.lr=[0.1,-1]"], dir);

@@ -2,7 +2,7 @@
  * `sgdlab sweep`, `sgdlab sweeps`, `sgdlab show --sweep` and the hidden `__sweep-member` command a
  * sweep's worker processes run: thin layers over src/sweeps/.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../core/errors.js";
@@ -101,6 +101,9 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
   }
   if (positionals.length !== 1) throw new UserError("sweep: expected exactly one spec file\n" + SWEEP_USAGE);
   const parallel = /^\d+$/.test(values.parallel) ? Number(values.parallel) : NaN;
+  if (!Number.isSafeInteger(parallel)) {
+    throw new UserError(`sweep: --parallel must be a positive integer, got "${values.parallel}"`);
+  }
   const plan = planSweep({
     spec: positionals[0],
     set: values.set ?? [],
@@ -170,7 +173,7 @@ function memberJson(m: MemberState) {
 /** A store to read, or null when there is none yet (nothing to list). */
 function readStore(dir: string | undefined): RunStore | null {
   const d = dir ?? ".sgdlab";
-  if (!existsSync(join(d, STORE_FILE)) && !existsSync(d)) return null;
+  if (!existsSync(join(d, STORE_FILE)) && !(existsSync(d) && !statSync(d).isDirectory())) return null;
   return RunStore.open(d, { readonly: true });
 }
 
