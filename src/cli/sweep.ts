@@ -125,6 +125,8 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       }),
     );
     const bad = r.members.filter((m) => m.status !== "completed");
+    const ended = new Set(["completed", "failed", "diverged"]);
+    const skipped = r.members.filter((m) => !r.ran.includes(m.index) && ended.has(m.status)).length;
     if (values.json) {
       out(
         JSON.stringify({
@@ -140,7 +142,7 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       out(
         `sweep ${r.sweep.name}: ${c.total} members, ${c.completed} completed, ${c.failed} failed, ` +
           `${c.diverged} diverged${c.interrupted + c.pending ? `, ${c.interrupted + c.pending} not finished` : ""}` +
-          ` (${r.ran.length} run now, ${c.total - r.ran.length} skipped)`,
+          ` (${r.ran.length} run now, ${skipped} already done)`,
       );
       for (const m of bad) {
         out(
