@@ -80,6 +80,22 @@ describe("trainer", () => {
     store.close();
   });
 
+  it("a resumed run diverges at the same step as the straight run (relative to the run's first loss)", async () => {
+    const store = tempStore();
+    const exp = () => smallExperiment(["optimizer.lr=2", "divergenceFactor=10", "steps=60", "evalEvery=7"]);
+    const straight = await runExperiment(exp(), { store });
+    assert.equal(straight.status, "diverged");
+    assert.ok(straight.step > 30, `diverged at ${straight.step}`);
+    const cut = await runExperiment(exp(), { store, stopAfter: 30 });
+    assert.equal(cut.status, "interrupted");
+    const resumed = await resumeExperiment(cut.runId, { store });
+    assert.equal(resumed.status, "diverged");
+    assert.equal(resumed.step, straight.step);
+    // no evaluation at the interruption (step 30 is off the evalEvery schedule): metrics identical
+    assert.deepEqual([...metricMap(store, resumed.runId)].sort(), [...metricMap(store, straight.runId)].sort());
+    store.close();
+  });
+
   it("a chunked full-batch gradient equals the one-chunk gradient (float64)", async () => {
     const store = tempStore();
     const one = await runExperiment(smallExperiment(["batchSize=full", "dtype=float64", "chunkSize=1000"]), { store });

@@ -166,6 +166,8 @@ interface Live {
   state: TrainState;
   initParams: Params;
   step: number;
+  /** The batch loss of step 0 (divergence is relative to it), also after a resume. */
+  initialLoss: number | null;
   buffer: { step: number; key: string; value: number }[];
 }
 
@@ -194,17 +196,21 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
 
     let status: RunStatus = "completed";
     let lastEval: Record<string, number> = {};
-    let initialLoss: number | null = null;
+    let evalStep = -1;
+    let batchLoss = NaN;
     const t0 = performance.now();
     let stepsThisCall = 0;
     let lastFlush = t0;
     let lastYield = t0;
     while (live.step < spec.steps) {
-      if (live.step % spec.evalEvery === 0) lastEval = await evaluate(lab, live, reporter);
+      if (live.step % spec.evalEvery === 0) {
+        lastEval = await evaluate(lab, live, reporter);
+        evalStep = live.step;
+      }
       const indices = lab.plan.kind === "full" ? null : lab.plan.indicesAt(live.step);
       const lr = lab.schedule(live.step);
       await measure(lab, live, indices, lr, store);
-      const batchLoss = await step(lab, live, indices, lr);
+      batchLoss = await step(lab, live, indices, lr);
       stepsThisCall++;
       const now = performance.now();
       reporter.step?.({
@@ -215,7 +221,8 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
         stepsPerSec: (stepsThisCall * 1000) / (now - t0),
       });
 
-      initialLoss ??= batchLoss;
+      live.initialLoss ??= batchLoss;
+      const initialLoss = live.initialLoss;
       if (!Number.isFinite(batchLoss) || batchLoss > spec.divergenceFactor * Math.max(initialLoss, 1e-12)) {
         status = "diverged";
         const why = Number.isFinite(batchLoss)
@@ -243,16 +250,25 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
         break;
       }
     }
-    // finish: a last evaluation and checkpoint (unless diverged), the summary
+    // finish: a last evaluation at the end (not when interrupted, so a resumed run's metrics equal
+    // the straight run's), a checkpoint (unless diverged), the summary
     const elapsed = (performance.now() - t0) / 1000;
-    if (status !== "diverged" && (live.step === spec.steps || status === "interrupted")) {
+    if (status === "completed") {
       lastEval = await evaluate(lab, live, reporter);
+      evalStep = live.step;
     }
     const stepsPerSec = stepsThisCall / Math.max(elapsed, 1e-9);
     live.buffer.push({ step: live.step, key: "time/stepsPerSec", value: stepsPerSec });
     flush();
     if (status !== "diverged") await checkpoint(lab, live, store);
-    const summary = { step: live.step, ...lastEval, stepsPerSec };
+    // the evaluation may be older than the last step (diverged, interrupted): say from when
+    const summary = {
+      step: live.step,
+      ...lastEval,
+      ...(evalStep >= 0 && evalStep !== live.step ? { evalStep } : {}),
+      ...(Number.isNaN(batchLoss) ? {} : { "train/lastBatchLoss": batchLoss }),
+      stepsPerSec,
+    };
     store.finishRun(runId, status, { summary });
     reporter.end?.({ runId, status, step: live.step, summary });
     return { runId, status, step: live.step, summary };
@@ -278,12 +294,14 @@ function startOrResume(runId: string, lab: Lab, resume: boolean, store: RunStore
         if (own.length) probe.loadState?.(Object.fromEntries(own.map(([k, v]) => [k.slice(prefix.length), v])));
       }
       store.logEvent(runId, { step: restored.step, kind: "resume", message: `resumed from step ${restored.step}` });
-      return { runId, state: restored.state, initParams, step: restored.step, buffer: [] };
+      // divergence stays relative to the run's first loss, not the first after the resume
+      const first = store.getMetrics(runId, { keys: ["train/batchLoss"], toStep: 0 })[0]?.value ?? null;
+      return { runId, state: restored.state, initParams, step: restored.step, initialLoss: first, buffer: [] };
     }
     const params = keep(initParams);
     const state = { params, opt: lab.opt.init(keep(params)), model: lab.engine.initModelState() };
     store.logEvent(runId, { step: 0, kind: "start", message: `${lab.model.paramCount()} parameters` });
-    return { runId, state, initParams, step: 0, buffer: [] };
+    return { runId, state, initParams, step: 0, initialLoss: null, buffer: [] };
   } catch (e) {
     release(initParams);
     throw e;
