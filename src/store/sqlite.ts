@@ -1,5 +1,16 @@
 import Database from "better-sqlite3";
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import {
+  accessSync,
+  constants as fsConstants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { check, UserError } from "../core/errors.js";
@@ -150,6 +161,18 @@ function prepare(db: Database.Database, dir: string, file: string, readonly: boo
   db.pragma("foreign_keys = ON");
   if (readonly) {
     const v = schemaVersion(db);
+    if (v < SCHEMA_VERSION && writable(dir, file)) {
+      // an older store that this user may write: migrate it once (as any write command would), so
+      // that read commands keep working after an upgrade of sgdlab
+      const w = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      try {
+        w.pragma("journal_mode = WAL");
+        migrate(w, dir);
+      } finally {
+        w.close();
+      }
+      return;
+    }
     check(
       v === SCHEMA_VERSION,
       `store ${dir} has schema version ${v}, this sgdlab reads ${SCHEMA_VERSION}; ` +
@@ -157,6 +180,17 @@ function prepare(db: Database.Database, dir: string, file: string, readonly: boo
     );
   } else {
     migrate(db, dir);
+  }
+}
+
+/** Whether this process may write the store's folder and database file. */
+function writable(dir: string, file: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    accessSync(file, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
