@@ -20,13 +20,22 @@ export function trainingObjective(t: TrainedModel): Objective {
  * (with its standard error) of the training loss at the final parameters.
  */
 export async function finalCurvature(t: TrainedModel, probes = 32): Promise<HessianReport> {
+  return curvature(t, "hutchinson", probes);
+}
+
+/** λmax and the exact trace (P basis products; small models only) of the training loss. */
+export async function exactCurvature(t: TrainedModel): Promise<HessianReport> {
+  return curvature(t, "exact", 0);
+}
+
+async function curvature(t: TrainedModel, trace: "exact" | "hutchinson", probes: number): Promise<HessianReport> {
   const obj = trainingObjective(t);
   try {
     return await analyzeHessian(obj, t.params(t.dtype), {
       top: 1,
       bottom: 0,
       tol: 1e-4,
-      trace: "hutchinson",
+      trace,
       traceProbes: probes,
       key: Key.fromSeed(t.seed).fold("reproduction/curvature"),
     });

@@ -57,7 +57,7 @@ export async function reproduce(rep: Reproduction, size: Size, opts: ReproduceOp
   const outcome = await rep.execute({
     size,
     log,
-    trained: (run) => loadRunModel(opts.store, run.runId),
+    trained: (run, step) => loadRunModel(opts.store, run.runId, step),
     async run(member, doc) {
       const named = applyOverrides({ ...doc, name: `${rep.name}/${member}` }, []);
       const exp = resolveSpec(named, `${rep.name} member ${member}`);

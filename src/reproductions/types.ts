@@ -51,8 +51,8 @@ export interface ReproductionContext {
   readonly size: Size;
   /** Trains one member (a spec document, validated like `sgdlab run`'s) to its end. */
   run(member: string, spec: Record<string, unknown>): Promise<MemberRun>;
-  /** The trained model of a finished member (its latest checkpoint), for measurements after training. */
-  trained(run: MemberRun): Promise<TrainedModel>;
+  /** The trained model of a member at its checkpoint of `step` (default: the latest), for measurements after training. */
+  trained(run: MemberRun, step?: number): Promise<TrainedModel>;
   /** A progress line. */
   log(message: string): void;
 }

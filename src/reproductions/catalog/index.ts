@@ -4,6 +4,7 @@
 import type { Reproduction } from "../types.js";
 import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
+import { labelNoiseSgd } from "./labelNoiseSgd.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
 import { randomLabels } from "./randomLabels.js";
 import { samFlatterMinima } from "./samFlatterMinima.js";
@@ -14,6 +15,7 @@ export const CATALOG: readonly Reproduction[] = [
   unstableConvergence,
   adamEdgeOfStability,
   samFlatterMinima,
+  labelNoiseSgd,
   randomLabels,
   minibatchSharpnessReproduction,
 ];
