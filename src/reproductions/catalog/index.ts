@@ -3,11 +3,14 @@
  */
 import type { Reproduction } from "../types.js";
 import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
+import { adversarialFragility } from "./adversarialFragility.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
 import { randomLabels } from "./randomLabels.js";
 import { samFlatterMinima } from "./samFlatterMinima.js";
+import { sharpMinimaReparametrization } from "./sharpMinimaReparametrization.js";
+import { weightsKeepMoving } from "./weightsKeepMoving.js";
 
 export const CATALOG: readonly Reproduction[] = [
   edgeOfStability,
@@ -18,6 +21,9 @@ export const CATALOG: readonly Reproduction[] = [
   labelNoiseSgd,
   randomLabels,
   minibatchSharpnessReproduction,
+  sharpMinimaReparametrization,
+  weightsKeepMoving,
+  adversarialFragility,
 ];
 
 /** The reproduction named `name`, or undefined. */
