@@ -4,6 +4,7 @@
 import type { Reproduction } from "../types.js";
 import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { adversarialFragility } from "./adversarialFragility.js";
+import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
@@ -21,6 +22,7 @@ export const CATALOG: readonly Reproduction[] = [
   labelNoiseSgd,
   randomLabels,
   minibatchSharpnessReproduction,
+  batchSizeNoiseScale,
   sharpMinimaReparametrization,
   weightsKeepMoving,
   adversarialFragility,
