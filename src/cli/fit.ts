@@ -4,8 +4,8 @@
  * pure power law (γ = 0) by log–log regression beside it. Pure host computation (theory/powerLaw.ts).
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { bootstrapPowerLaw, bootstrapPurePowerLaw, type Interval } from "../theory/index.js";
 import { escapeControl, fmt } from "./format.js";
 
@@ -99,26 +99,18 @@ const line = (name: string, i: Interval) =>
 
 /** Runs `sgdlab fit …`; returns the exit code (bad input throws `UserError`, exit 2). */
 export function fitCommand(argv: string[], out: (s: string) => void): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        x: { type: "string", default: "0" },
-        y: { type: "string", default: "1" },
-        bootstrap: { type: "string", default: "1000" },
-        seed: { type: "string", default: "0" },
-        level: { type: "string", default: "0.95" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`fit: ${(e as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      x: { type: "string", default: "0" },
+      y: { type: "string", default: "1" },
+      bootstrap: { type: "string", default: "1000" },
+      seed: { type: "string", default: "0" },
+      level: { type: "string", default: "0.95" },
+    },
+    "fit",
+  );
   if (values.help) {
     out(USAGE);
     return 0;

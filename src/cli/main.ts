@@ -5,9 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../core/errors.js";
-import { parseThreads, requestedThreads } from "../core/workers.js";
+import { requestedThreads } from "../core/workers.js";
 import { loadSpec, resolveSpec } from "../experiments/resolve.js";
 import {
   exportRun,
@@ -18,23 +17,11 @@ import {
   RunStore,
   STORE_FILE,
 } from "../store/index.js";
+import { common, parse } from "./args.js";
 import { describeError } from "./errors.js";
 import { escapeControl, fmt, table } from "./format.js";
 import { progressReporter } from "./progress.js";
 import type { TrainReporter, TrainResult } from "../train/trainer.js";
-
-/** Parses `argv` with node:util's parseArgs, turning its errors into usage errors (exit 2). */
-function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command: string) {
-  try {
-    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    const threads = (r.values as { threads?: unknown }).threads;
-    if (typeof threads === "string") parseThreads(threads, "--threads");
-    return r;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${command}: ${(e as Error).message}\nrun "sgdlab ${command} --help" for usage`);
-  }
-}
 
 /** Parses a non-negative integer flag value (a `UserError` naming the flag otherwise). */
 function stepFlag(v: string, command: string): number {
@@ -42,14 +29,6 @@ function stepFlag(v: string, command: string): number {
   if (!Number.isSafeInteger(n)) throw new UserError(`${command}: --step must be a non-negative integer, got "${v}"`);
   return n;
 }
-
-/** Options every data-printing command accepts. */
-const common = {
-  store: { type: "string" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-  threads: { type: "string" },
-} as const;
 
 const HELP = `sgdlab — optimization dynamics and generalization of neural-network training
 
@@ -65,6 +44,8 @@ Usage:
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
   sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
+  sgdlab landscape <run>|--model MODEL.json --interpolate A B [--to RUN2] | --directions random1d|random2d|hessian|pca
+                   [--range -1:1] [--points 21] [--refine] [--split train|test]   a loss-landscape slice (see --help)
   sgdlab reproduce <name> [--size smoke|small|paper] [--out DIR]   a phenomenon with its criteria and report;
                    sgdlab reproduce --list   the catalog
   sgdlab fit power-law FILE.csv [--x COL --y COL] [--bootstrap N] [--seed S]   ε(m) = α·m^β + γ with bootstrap intervals
@@ -157,6 +138,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await hessianCmd(rest, out);
       case "report":
         return await (await import("./report.js")).reportCommand(rest, out);
+      case "landscape":
+        return await (await import("./landscape.js")).landscapeCommand(rest, out);
       case "fit":
         return (await import("./fit.js")).fitCommand(rest, out);
       case "reproduce":

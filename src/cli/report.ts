@@ -3,9 +3,9 @@
  * self-contained HTML report, one SVG and one Vega-Lite spec per figure and figures.json into DIR
  * (default ./reports/<run id>/). Prints where, or `--json` {runId, dir, html, figures: [{id, title, svg}]}.
  */
-import { parseArgs } from "node:util";
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { RunStore } from "../store/index.js";
 
 export const REPORT_USAGE =
@@ -23,25 +23,15 @@ function parseSteps(text: string): number[] {
 
 /** Runs `sgdlab report`; returns the exit code. */
 export async function reportCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        store: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        threads: { type: "string" },
-        out: { type: "string", short: "o" },
-        "density-steps": { type: "string" },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`report: ${(e as Error).message}\nrun "sgdlab report --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      out: { type: "string", short: "o" },
+      "density-steps": { type: "string" },
+    },
+    "report",
+  );
   if (values.help) {
     out(REPORT_USAGE);
     return 0;

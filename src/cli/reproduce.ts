@@ -4,8 +4,8 @@
  * values and thresholds and the verdict, and writes its report. Exit 0 when it passes, 1 otherwise.
  */
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { RunStore } from "../store/index.js";
 
 export const REPRODUCE_USAGE =
@@ -20,26 +20,16 @@ export async function reproduceCommand(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        store: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        threads: { type: "string" },
-        list: { type: "boolean", default: false },
-        size: { type: "string", default: "small" },
-        out: { type: "string", short: "o" },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`reproduce: ${(e as Error).message}\nrun "sgdlab reproduce --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      list: { type: "boolean", default: false },
+      size: { type: "string", default: "small" },
+      out: { type: "string", short: "o" },
+    },
+    "reproduce",
+  );
   if (values.help) {
     out(REPRODUCE_USAGE);
     return 0;

@@ -4,9 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../core/errors.js";
-import { parseThreads } from "../core/workers.js";
 import { RunStore, STORE_FILE } from "../store/index.js";
 import {
   countMembers,
@@ -20,29 +18,11 @@ import {
   type MemberState,
   type SweepProgress,
 } from "../sweeps/index.js";
+import { common, parse } from "./args.js";
 import type { CliIo } from "./main.js";
 import { duration, escapeControl, fmt, table } from "./format.js";
 
 type Out = (s: string) => void;
-
-const common = {
-  store: { type: "string" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-  threads: { type: "string" },
-} as const;
-
-function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, command: string) {
-  try {
-    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    const threads = (r.values as { threads?: unknown }).threads;
-    if (typeof threads === "string") parseThreads(threads, "--threads");
-    return r;
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${command}: ${(e as Error).message}\nrun "sgdlab ${command} --help" for usage`);
-  }
-}
 
 export const SWEEP_USAGE = `usage: sgdlab sweep <spec.yaml|json> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...]
                     [--name NAME] [--parallel N] [--retry-failed] [--store DIR] [--quiet] [--json]
