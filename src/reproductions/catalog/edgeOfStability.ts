@@ -16,6 +16,16 @@ export function eosPlan(size: Size): { lrs: number[]; steps: number; every: numb
   return { lrs: [0.05, 0.1], steps: 5000, every: 50 };
 }
 
+/** λmax against 2/η over a member's run. */
+function sharpness(r: MemberRun, id: string) {
+  return sharpnessFigure({
+    id,
+    lambdaMax: xy(r, "hessian/lambdaMax"),
+    threshold: xy(r, "hessian/threshold"),
+    subtitle: `${r.member} · run ${r.runId}`,
+  });
+}
+
 /** λmax·η/2 = λmax/threshold over the run. */
 function ratio(r: MemberRun) {
   return r.series("hessian/eosRatio");
@@ -59,14 +69,7 @@ export const edgeOfStability: Reproduction = {
       lossDecrease: Math.max(...runs.map((r) => loss(r).at(-1)!.value / loss(r)[0].value)),
       nonMonotone: Math.min(...runs.map((r) => increases(loss(r)))),
     };
-    const figures = runs.map((r, i) =>
-      sharpnessFigure({
-        id: `sharpness-${i}`,
-        lambdaMax: xy(r, "hessian/lambdaMax"),
-        threshold: xy(r, "hessian/threshold"),
-        subtitle: `${r.member} · run ${r.runId}`,
-      }),
-    );
+    const figures = runs.map((r, i) => sharpness(r, `sharpness-${i}`));
     figures.push(
       lineFigure({
         id: "batch-loss",
@@ -113,14 +116,7 @@ export const progressiveSharpening: Reproduction = {
     const atCross = cross ? (lam.find((p) => p.step === cross.step)?.value ?? NaN) : NaN;
     return {
       values: { sharpeningFactor: atCross / lam[0].value },
-      figures: [
-        sharpnessFigure({
-          id: "sharpness",
-          lambdaMax: xy(r, "hessian/lambdaMax"),
-          threshold: xy(r, "hessian/threshold"),
-          subtitle: `${r.member} · run ${r.runId}`,
-        }),
-      ],
+      figures: [sharpness(r, "sharpness")],
       notes: cross ? [`first crossing at step ${cross.step}`] : ["λmax never reached 2/η: the criterion is NaN"],
     };
   },
@@ -153,12 +149,7 @@ export const unstableConvergence: Reproduction = {
         converges: loss.at(-1)!.value / loss[0].value,
       },
       figures: [
-        sharpnessFigure({
-          id: "sharpness",
-          lambdaMax: xy(r, "hessian/lambdaMax"),
-          threshold: xy(r, "hessian/threshold"),
-          subtitle: `${r.member} · run ${r.runId}`,
-        }),
+        sharpness(r, "sharpness"),
         lineFigure({
           id: "batch-loss",
           title: "Training loss (full batch)",
