@@ -7,6 +7,7 @@
 import { Key, keep, leafNames, release, toHost, treeFromHost, treeSpec, type Params } from "../../core/index.js";
 import { analyzeHessian } from "../../curvature/analyze.js";
 import { createLoss, makeBatch } from "../../losses/index.js";
+import { alphaScale } from "../../models/reparametrize.js";
 import { mnistData } from "../specs.js";
 import { trainingObjective } from "../posthoc.js";
 import type { Reproduction, Size } from "../types.js";
@@ -47,19 +48,13 @@ export const sharpMinimaReparametrization: Reproduction = {
       evalEvery: Math.max(1, Math.floor(p.steps / 5)),
     });
     const t = await ctx.trained(r);
-    // T_α on the host: layers.0.{W,b} × α, layers.1.W ÷ α (ReLU is positively homogeneous)
+    // T_α (models/reparametrize.ts): layers.0.{W,b} × α, layers.1.W ÷ α (ReLU is positively homogeneous)
     const template = t.params("float64");
     const spec = treeSpec(template);
     const names = leafNames(template);
     release(template);
-    const scaled = Float64Array.from(t.flat);
-    let o = 0;
-    names.forEach((name, i) => {
-      const size = spec.shapes[i].reduce((a, b) => a * b, 1);
-      const f = name === "layers.0.W" || name === "layers.0.b" ? ALPHA : name === "layers.1.W" ? 1 / ALPHA : 1;
-      for (let j = o; j < o + size; j++) scaled[j] *= f;
-      o += size;
-    });
+    const sizes = spec.shapes.map((s) => s.reduce((a, b) => a * b, 1));
+    const scaled = alphaScale(t.spec.model, names, sizes, t.flat, { alpha: ALPHA }).flat;
     const before = treeFromHost(spec, t.flat) as Params;
     const after = treeFromHost(spec, scaled) as Params;
     const { x } = makeBatch(t.data, null, createLoss(t.loss), "float64");
