@@ -62,3 +62,13 @@ export {
 export { compileToVega, renderSvg } from "./render.js";
 export { reportHtml, vegaRuntime, PAGE_SCRIPT, type Report } from "./html.js";
 export { runReport, writeReport, DENSITY_ARTIFACT, type RunReportOptions, type WrittenReport } from "./runReport.js";
+export {
+  sweepReport,
+  finalVsFieldFigure,
+  SWEEP_METRICS,
+  SEED_FIELD,
+  type SweepReport,
+  type SweepReportOptions,
+  type SweepRank,
+  type MemberFinal,
+} from "./sweepReport.js";
