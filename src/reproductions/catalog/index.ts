@@ -7,6 +7,7 @@ import { adversarialFragility } from "./adversarialFragility.js";
 import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
+import { learningCurvePowerLaw } from "./learningCurvePowerLaw.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
 import { randomLabels } from "./randomLabels.js";
 import { samFlatterMinima } from "./samFlatterMinima.js";
@@ -22,6 +23,7 @@ export const CATALOG: readonly Reproduction[] = [
   labelNoiseSgd,
   randomLabels,
   minibatchSharpnessReproduction,
+  learningCurvePowerLaw,
   batchSizeNoiseScale,
   sharpMinimaReparametrization,
   weightsKeepMoving,
