@@ -44,6 +44,8 @@ Usage:
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
   sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
+  sgdlab measures <run> | --model MODEL.json | --from-json CASE.json   complexity measures and bounds (Jiang et al. 2020)
+  sgdlab rank <run> <run> <run>... | --sweep NAME   Kendall τ and granulated Ψ of each measure vs the generalization gap
   sgdlab landscape <run>|--model MODEL.json --interpolate A B [--to RUN2] | --directions random1d|random2d|hessian|pca
                    [--range -1:1] [--points 21] [--refine] [--split train|test]   a loss-landscape slice (see --help)
   sgdlab reproduce <name> [--size smoke|small|paper] [--out DIR]   a phenomenon with its criteria and report;
@@ -142,6 +144,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./landscape.js")).landscapeCommand(rest, out);
       case "fit":
         return (await import("./fit.js")).fitCommand(rest, out);
+      case "measures":
+        return await (await import("./measures.js")).measuresCommand(rest, out);
+      case "rank":
+        return await (await import("./rank.js")).rankCommand(rest, out, (m) => io.err(`${escapeControl(m)}\n`));
       case "reproduce":
         return await (
           await import("./reproduce.js")
@@ -154,7 +160,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./sweep.js")).sweepMemberCommand(rest, out, io);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, reproduce, sweep, sweeps (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, measures, rank, reproduce, sweep, sweeps (see --help)`,
         );
     }
   } catch (e) {
