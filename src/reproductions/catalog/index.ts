@@ -6,6 +6,7 @@ import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { adversarialFragility } from "./adversarialFragility.js";
 import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
+import { generalizationMeasures } from "./generalizationMeasures.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
 import { learningCurvePowerLaw } from "./learningCurvePowerLaw.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
@@ -28,6 +29,7 @@ export const CATALOG: readonly Reproduction[] = [
   sharpMinimaReparametrization,
   weightsKeepMoving,
   adversarialFragility,
+  generalizationMeasures,
 ];
 
 /** The reproduction named `name`, or undefined. */
