@@ -1,0 +1,3 @@
+export * from "./directions.js";
+export * from "./grid.js";
+export * from "./landscape.js";
