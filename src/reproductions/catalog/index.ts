@@ -5,6 +5,7 @@ import type { Reproduction } from "../types.js";
 import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { adversarialFragility } from "./adversarialFragility.js";
 import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
+import { bnWeightDecayPeriodicity } from "./bnWeightDecayPeriodicity.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { generalizationMeasures } from "./generalizationMeasures.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
@@ -28,6 +29,7 @@ export const CATALOG: readonly Reproduction[] = [
   batchSizeNoiseScale,
   sharpMinimaReparametrization,
   weightsKeepMoving,
+  bnWeightDecayPeriodicity,
   adversarialFragility,
   generalizationMeasures,
 ];
