@@ -51,6 +51,7 @@ Usage:
   sgdlab reproduce <name> [--size smoke|small|paper] [--out DIR]   a phenomenon with its criteria and report;
                    sgdlab reproduce --list   the catalog
   sgdlab fit power-law FILE.csv [--x COL --y COL] [--bootstrap N] [--seed S]   ε(m) = α·m^β + γ with bootstrap intervals
+  sgdlab flow <spec> [--h 0.1,0.05,...] [--time T] [--method dopri|rk4] [--unstable]   GD vs the gradient flow and the IGR-modified flow
   sgdlab sweep <spec> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...] [--name NAME]
                [--parallel N] [--retry-failed]   a grid of runs in N worker processes; re-invoke to resume
   sgdlab sweeps                lists sweeps with member counts;  sgdlab show --sweep NAME  members × final metrics
@@ -144,6 +145,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./landscape.js")).landscapeCommand(rest, out);
       case "fit":
         return (await import("./fit.js")).fitCommand(rest, out);
+      case "flow":
+        return await (await import("./flow.js")).flowCommand(rest, out, (m) => io.err(`${escapeControl(m)}\n`));
       case "measures":
         return await (await import("./measures.js")).measuresCommand(rest, out);
       case "rank":
