@@ -55,6 +55,10 @@ Usage:
   sgdlab sweep <spec> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...] [--name NAME]
                [--parallel N] [--retry-failed]   a grid of runs in N worker processes; re-invoke to resume
   sgdlab sweeps                lists sweeps with member counts;  sgdlab show --sweep NAME  members × final metrics
+  sgdlab stability <spec> --replace K [--pairs M] [--out DIR]   coupled runs on S and S⁽ⁱ⁾: ‖θ−θ'‖, stability vs the HRS bound
+  sgdlab init-curvature <spec> --draws N [--keep-flattest]   λmax, trace, ‖∇L‖ at init over N seeds; keep the flattest
+  sgdlab reparam <run> --alpha A [--layer K]   Dinh et al.'s α-scale: output change, λmax/trace/sharpness before and after
+  sgdlab scaling <run> [--batch B']   noise scale εN/(B(1−m)), B_simple ≈ B_crit, linear/√ lr rules for B'
 
 Options (every command):
   --store DIR     run store folder (default: ./.sgdlab)
@@ -159,11 +163,19 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./sweep.js")).sweepCommand(rest, out, io);
       case "sweeps":
         return (await import("./sweep.js")).sweepsCommand(rest, out);
+      case "stability":
+        return await (await import("./stability.js")).stabilityCommand(rest, out);
+      case "init-curvature":
+        return await (await import("./initCurvature.js")).initCurvatureCommand(rest, out);
+      case "reparam":
+        return await (await import("./reparam.js")).reparamCommand(rest, out);
+      case "scaling":
+        return await (await import("./scaling.js")).scalingCommand(rest, out);
       case "__sweep-member": // hidden: one member of a sweep, run by the sweep's worker pool
         return await (await import("./sweep.js")).sweepMemberCommand(rest, out, io);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, measures, rank, reproduce, sweep, sweeps (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, measures, rank, reproduce, sweep, sweeps, stability, init-curvature, reparam, scaling (see --help)`,
         );
     }
   } catch (e) {

@@ -4,6 +4,7 @@
 import type { Reproduction } from "../types.js";
 import { adamEdgeOfStability } from "./adamEdgeOfStability.js";
 import { adversarialFragility } from "./adversarialFragility.js";
+import { algorithmicStability } from "./algorithmicStability.js";
 import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
 import { bnWeightDecayPeriodicity } from "./bnWeightDecayPeriodicity.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
@@ -32,6 +33,7 @@ export const CATALOG: readonly Reproduction[] = [
   bnWeightDecayPeriodicity,
   adversarialFragility,
   generalizationMeasures,
+  algorithmicStability,
 ];
 
 /** The reproduction named `name`, or undefined. */
