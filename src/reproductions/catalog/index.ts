@@ -9,6 +9,7 @@ import { batchSizeNoiseScale } from "./batchSizeNoiseScale.js";
 import { bnWeightDecayPeriodicity } from "./bnWeightDecayPeriodicity.js";
 import { edgeOfStability, progressiveSharpening, unstableConvergence } from "./edgeOfStability.js";
 import { generalizationMeasures } from "./generalizationMeasures.js";
+import { implicitGradientRegularization } from "./implicitGradientRegularization.js";
 import { labelNoiseSgd } from "./labelNoiseSgd.js";
 import { learningCurvePowerLaw } from "./learningCurvePowerLaw.js";
 import { minibatchSharpnessReproduction } from "./minibatchSharpness.js";
@@ -22,6 +23,7 @@ export const CATALOG: readonly Reproduction[] = [
   progressiveSharpening,
   unstableConvergence,
   adamEdgeOfStability,
+  implicitGradientRegularization,
   samFlatterMinima,
   labelNoiseSgd,
   randomLabels,
