@@ -182,8 +182,8 @@ describe("rankMeasures", () => {
 
   it("spec differences become the hyperparameter axes", () => {
     const specs = [
-      { seed: 0, optimizer: { kind: "sgd", lr: 0.1 }, model: { hidden: [8] } },
-      { seed: 0, optimizer: { kind: "sgd", lr: 0.2 }, model: { hidden: [8, 8] } },
+      { name: "a", seed: 0, optimizer: { kind: "sgd", lr: 0.1 }, model: { hidden: [8] } },
+      { name: "b", seed: 0, optimizer: { kind: "sgd", lr: 0.2 }, model: { hidden: [8, 8] } },
     ];
     assert.deepEqual(specDifferences(specs), [
       { "model.hidden": "[8]", "optimizer.lr": 0.1 },

@@ -77,9 +77,13 @@ export function hparamValue(v: unknown): HValue {
   return typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? v : JSON.stringify(v);
 }
 
+/** Spec fields that label or run a training but do not change what it learns. */
+const NOT_HYPERPARAMETERS = new Set(["name", "backend", "threads", "evalEvery", "checkpointEvery", "chunkSize"]);
+
 /**
  * The hyperparameters in which a set of specs differ: each spec flattened to dotted paths (arrays are
- * one leaf), the paths whose values are not all equal kept, with each spec's value there.
+ * one leaf), the paths whose values are not all equal kept (except labels and execution settings:
+ * `name`, `backend`, `threads`, `evalEvery`, `checkpointEvery`, `chunkSize`), with each spec's value.
  */
 export function specDifferences(specs: readonly unknown[]): Record<string, HValue>[] {
   const flat = specs.map((s) => {
@@ -88,7 +92,9 @@ export function specDifferences(specs: readonly unknown[]): Record<string, HValu
     return m;
   });
   const paths = [...new Set(flat.flatMap((m) => [...m.keys()]))].sort();
-  const varying = paths.filter((p) => new Set(flat.map((m) => m.get(p) ?? "undefined")).size > 1);
+  const varying = paths.filter(
+    (p) => !NOT_HYPERPARAMETERS.has(p) && new Set(flat.map((m) => m.get(p) ?? "undefined")).size > 1,
+  );
   return flat.map((m) =>
     Object.fromEntries(varying.map((p) => [p, hparamValue(m.has(p) ? JSON.parse(m.get(p)!) : null)])),
   );
