@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -104,6 +104,70 @@ describe("sgdlab landscape", () => {
     assert.equal(o.path.length, 4, "checkpoints at steps 10, 20, 30, 40");
     assert.deepEqual(o.path.at(-1), [0, 0]);
     assert.ok(o.directions[0].explainedVariance >= o.directions[1].explainedVariance);
+  });
+
+  it("--to RUN2 interpolates between two runs; --model gives the run's own values without storing", async () => {
+    const store = RunStore.open(storeDir);
+    const other = await runExperiment(smallExperiment(["checkpointEvery=20", "optimizer.lr=0.05"]), { store });
+    store.close();
+    const o = await landscapeRun({
+      run: runId,
+      store: storeDir,
+      interpolate: ["40", "latest"],
+      to: other.runId,
+      points: "3",
+      range: "0:1",
+      dtype: "float64",
+      out: out(),
+    });
+    const s2 = RunStore.open(storeDir, { readonly: true });
+    let lossB: number;
+    try {
+      const t = await loadRunModel(s2, other.runId);
+      const obj = createObjective({ model: t.model, loss: createLoss(t.loss) }, t.data, "full", { dtype: "float64" });
+      const p = t.params("float64");
+      lossB = (await obj.evaluate(p)).loss;
+      release(p);
+      obj.dispose();
+    } finally {
+      s2.close();
+    }
+    assert.ok(Math.abs(o.grid.loss[0] - (await checkpointLoss(40)).loss) < 1e-12);
+    assert.ok(Math.abs(o.grid.loss[2] - lossB) < 1e-12, `${o.grid.loss[2]} vs ${lossB}`);
+
+    const dir = out();
+    const file = join(dir, "w.safetensors");
+    assert.equal((await cli(["export", runId, "--store", storeDir, "--weights", file, "--step", "40"])).code, 0);
+    const { spec } = smallExperiment();
+    writeFileSync(
+      join(dir, "model.json"),
+      JSON.stringify({
+        format: "sgdlab-model/1",
+        model: spec.model,
+        loss: spec.loss,
+        data: spec.data,
+        seed: spec.seed,
+        weights: "w.safetensors",
+      }),
+    );
+    assert.deepEqual(o.notes, []);
+    const s3 = RunStore.open(storeDir);
+    const otherData = await runExperiment(smallExperiment(["seed=4"]), { store: s3 });
+    s3.close();
+    const noted = await landscapeRun({
+      run: runId,
+      store: storeDir,
+      interpolate: ["40", "latest"],
+      to: otherData.runId,
+      points: "2",
+      out: out(),
+    });
+    assert.match(noted.notes.join(""), /trained on other data/);
+    const common = { directions: "random1d", points: "5", seed: "7", dtype: "float64" };
+    const fromFile = await landscapeRun({ model: join(dir, "model.json"), ...common, out: out() });
+    const fromRun = await landscapeRun({ run: runId, store: storeDir, step: "40", ...common, out: out() });
+    assert.equal(fromFile.artifact, null);
+    assert.deepEqual(fromFile.grid.loss, fromRun.grid.loss);
   });
 
   it("usage errors exit 2 with one line", async () => {

@@ -66,6 +66,8 @@ export interface LandscapeOutput extends LandscapeResult {
   /** The artifact written (`landscape/<name>`), or null without a run. */
   artifact: string | null;
   reportDir: string;
+  /** Caveats (e.g. interpolation endpoints trained on different data). */
+  notes: string[];
 }
 
 function int(v: string, flag: string, min: number): number {
@@ -140,6 +142,7 @@ export async function landscapeRun(a: LandscapeArgs): Promise<LandscapeOutput> {
   let step: number | null = null;
   let dataConfig: unknown;
   let mode: LandscapeMode | null = null;
+  const notes: string[] = [];
   const originStep = a.interpolate
     ? stepArg(a.interpolate[0], "--interpolate A")
     : a.step === undefined
@@ -161,6 +164,9 @@ export async function landscapeRun(a: LandscapeArgs): Promise<LandscapeOutput> {
           throw new UserError(`landscape: ${b.source} has ${b.flat.length} parameters, ${t.source} ${t.flat.length}`);
         }
         mode = { kind: "interpolate", to: b.flat };
+        if (JSON.stringify([b.spec.data, b.seed]) !== JSON.stringify([t.spec.data, t.seed])) {
+          notes.push(`${b.source} was trained on other data; every point is evaluated on the data of ${t.source}`);
+        }
       } else if (a.directions === "pca") {
         const steps = store
           .listCheckpoints(run.id)
@@ -218,6 +224,7 @@ export async function landscapeRun(a: LandscapeArgs): Promise<LandscapeOutput> {
     seed,
     artifact,
     reportDir,
+    notes,
   };
   await drawLandscape(output);
   if (runId !== null) {
@@ -326,6 +333,7 @@ export function formatLandscape(o: LandscapeOutput): string {
       lines.push(["endpoints", `L(t=0) ${fmt(g.loss[ends[0]])}  L(t=1) ${fmt(g.loss[ends[1]])}`]);
   }
   if (o.refined) lines.push(["refined min", `loss ${fmt(o.refined.min.loss)} at ${at(o.refined.min.at)}`]);
+  for (const n of o.notes) lines.push(["note", n]);
   lines.push(["artifact", o.artifact === null ? "not stored (no run)" : `${o.artifact} (step ${o.step})`]);
   const rel = relative(process.cwd(), o.reportDir);
   lines.push(["figures", join(rel.startsWith("..") ? o.reportDir : rel, "index.html")]);
