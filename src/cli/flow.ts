@@ -5,8 +5,8 @@
  * a report. `--unstable`: step sizes around 2/λmax(θ₀), where GD leaves the flow (Ahn et al. 2022).
  */
 import { basename, join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { loadSpec } from "../experiments/resolve.js";
 import { lineFigure, logLogFigure, writeReport, type Figure } from "../report/index.js";
 import { compareGdWithFlows, dormandPrince, flowProblem, rk4, type FlowComparison } from "../train/flow.js";
@@ -47,32 +47,22 @@ function positive(v: string | undefined, flag: string, fallback: number): number
 
 /** Runs `sgdlab flow`; returns the exit code. */
 export async function flowCommand(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        h: { type: "string", default: "0.1,0.05,0.025,0.0125" },
-        time: { type: "string" },
-        method: { type: "string", default: "dopri" },
-        rtol: { type: "string" },
-        dt: { type: "string" },
-        unstable: { type: "boolean", default: false },
-        factors: { type: "string", default: "0.5,0.9,1.1,1.5" },
-        set: { type: "string", multiple: true, default: [] },
-        out: { type: "string", short: "o" },
-        json: { type: "boolean", default: false },
-        store: { type: "string" },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`flow: ${(e as Error).message}\nrun "sgdlab flow --help" for usage`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parse(
+    argv,
+    {
+      ...common,
+      h: { type: "string", default: "0.1,0.05,0.025,0.0125" },
+      time: { type: "string" },
+      method: { type: "string", default: "dopri" },
+      rtol: { type: "string" },
+      dt: { type: "string" },
+      unstable: { type: "boolean", default: false },
+      factors: { type: "string", default: "0.5,0.9,1.1,1.5" },
+      set: { type: "string", multiple: true, default: [] },
+      out: { type: "string", short: "o" },
+    },
+    "flow",
+  );
   if (v.help) {
     out(FLOW_USAGE);
     return 0;

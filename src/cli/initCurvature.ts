@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { initCurvature } from "../experiments/initCurvature.js";
 import { loadSpec } from "../experiments/resolve.js";
 import { fmt, table } from "./format.js";
@@ -21,28 +21,18 @@ probes, default 64, ± standard error) and ‖∇L‖ of the training loss at th
 
 /** Runs `sgdlab init-curvature`; returns the exit code. */
 export async function initCurvatureCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        draws: { type: "string" },
-        probes: { type: "string" },
-        "keep-flattest": { type: "boolean", default: false },
-        out: { type: "string" },
-        set: { type: "string", multiple: true, default: [] },
-        json: { type: "boolean", default: false },
-        store: { type: "string" },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`init-curvature: ${(e as Error).message}\nrun "sgdlab init-curvature --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      draws: { type: "string" },
+      probes: { type: "string" },
+      "keep-flattest": { type: "boolean", default: false },
+      out: { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
+    },
+    "init-curvature",
+  );
   if (values.help) {
     out(INIT_CURVATURE_USAGE);
     return 0;

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { Key, leafNames, release, treeSpec, type FloatDtype } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { loadData, type Dataset } from "../data/index.js";
@@ -358,39 +358,29 @@ export async function landscapeCommand(argv: string[], out: (s: string) => void)
   }
   const r = args.indexOf("--range");
   if (r >= 0 && args[r + 1] !== undefined) args.splice(r, 2, `--range=${args[r + 1]}`);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        store: { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        threads: { type: "string" },
-        model: { type: "string" },
-        interpolate: { type: "string" },
-        to: { type: "string" },
-        directions: { type: "string" },
-        range: { type: "string" },
-        points: { type: "string" },
-        refine: { type: "boolean", default: false },
-        "bias-bn": { type: "string" },
-        seed: { type: "string" },
-        split: { type: "string" },
-        objective: { type: "string" },
-        "chunk-size": { type: "string" },
-        dtype: { type: "string" },
-        step: { type: "string" },
-        name: { type: "string" },
-        out: { type: "string", short: "o" },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`landscape: ${(e as Error).message}\nrun "sgdlab landscape --help" for usage`);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parse(
+    args,
+    {
+      ...common,
+      model: { type: "string" },
+      interpolate: { type: "string" },
+      to: { type: "string" },
+      directions: { type: "string" },
+      range: { type: "string" },
+      points: { type: "string" },
+      refine: { type: "boolean", default: false },
+      "bias-bn": { type: "string" },
+      seed: { type: "string" },
+      split: { type: "string" },
+      objective: { type: "string" },
+      "chunk-size": { type: "string" },
+      dtype: { type: "string" },
+      step: { type: "string" },
+      name: { type: "string" },
+      out: { type: "string", short: "o" },
+    },
+    "landscape",
+  );
   if (v.help) {
     out(LANDSCAPE_USAGE);
     return 0;

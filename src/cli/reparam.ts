@@ -2,7 +2,6 @@
  * `sgdlab reparam RUN --alpha A`: Dinh et al.'s α-scale transformation (models/reparametrize.ts) of a
  * trained run; the output change and the curvature and sharpness before and after it.
  */
-import { parseArgs } from "node:util";
 import {
   Key,
   keep,
@@ -20,6 +19,7 @@ import { createLoss, createObjective, type Objective } from "../losses/index.js"
 import { alphaScale, type AlphaScaleVariant } from "../models/reparametrize.js";
 import { averageSharpness } from "../probes/sharpness.js";
 import { RunStore } from "../store/index.js";
+import { common, parse } from "./args.js";
 import { fmt, table } from "./format.js";
 
 export const REPARAM_USAGE = `usage: sgdlab reparam RUN --alpha A [--layer K] [--variant relu|preNorm] [--step N] [--sigma S]
@@ -66,30 +66,20 @@ async function measure(obj: Objective, p: Params, sigma: number, samples: number
 
 /** Runs `sgdlab reparam`; returns the exit code. */
 export async function reparamCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        alpha: { type: "string" },
-        layer: { type: "string" },
-        variant: { type: "string" },
-        step: { type: "string" },
-        sigma: { type: "string" },
-        samples: { type: "string" },
-        probes: { type: "string" },
-        store: { type: "string" },
-        json: { type: "boolean", default: false },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`reparam: ${(e as Error).message}\nrun "sgdlab reparam --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      alpha: { type: "string" },
+      layer: { type: "string" },
+      variant: { type: "string" },
+      step: { type: "string" },
+      sigma: { type: "string" },
+      samples: { type: "string" },
+      probes: { type: "string" },
+    },
+    "reparam",
+  );
   if (values.help) {
     out(REPARAM_USAGE);
     return 0;

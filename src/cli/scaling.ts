@@ -3,7 +3,6 @@
  * scale εN/(B(1−m)) (Smith & Le 2018), McCandlish et al.'s B_simple at its checkpoint (B_crit ≈
  * B_simple) and the linear / square-root rules for moving to batch size B'.
  */
-import { parseArgs } from "node:util";
 import { Key, UserError } from "../core/index.js";
 import { gradientNoise } from "../curvature/gradients.js";
 import { loadRunModel } from "../experiments/external.js";
@@ -11,6 +10,7 @@ import { createLoss, createObjective } from "../losses/index.js";
 import { createSchedule, optimizerLr, optimizerMomentum, sgdNoiseScale } from "../optim/index.js";
 import { RunStore } from "../store/index.js";
 import { batchScalingSuggestion } from "../theory/scaling.js";
+import { common, parse } from "./args.js";
 import { fmt } from "./format.js";
 
 export const SCALING_USAGE = `usage: sgdlab scaling RUN [--batch B'] [--step N] [--subset M] [--store DIR] [--json]
@@ -24,26 +24,16 @@ eq. 2.8; exact over the training set, or a fixed subset of M examples; B_crit �
 
 /** Runs `sgdlab scaling`; returns the exit code. */
 export async function scalingCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        batch: { type: "string" },
-        step: { type: "string" },
-        subset: { type: "string" },
-        store: { type: "string" },
-        json: { type: "boolean", default: false },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`scaling: ${(e as Error).message}\nrun "sgdlab scaling --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      batch: { type: "string" },
+      step: { type: "string" },
+      subset: { type: "string" },
+    },
+    "scaling",
+  );
   if (values.help) {
     out(SCALING_USAGE);
     return 0;

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { UserError } from "../core/errors.js";
+import { common, parse } from "./args.js";
 import { loadSpec } from "../experiments/resolve.js";
 import { coupledStability, hrsBounds } from "../train/coupled.js";
 import { fmt, table } from "./format.js";
@@ -30,28 +30,18 @@ function intFlag(v: string | undefined, flag: string, dflt: number | undefined):
 
 /** Runs `sgdlab stability`; returns the exit code. */
 export async function stabilityCommand(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        replace: { type: "string" },
-        pairs: { type: "string" },
-        every: { type: "string" },
-        set: { type: "string", multiple: true, default: [] },
-        out: { type: "string" },
-        json: { type: "boolean", default: false },
-        store: { type: "string" },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UserError(`stability: ${(e as Error).message}\nrun "sgdlab stability --help" for usage`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(
+    argv,
+    {
+      ...common,
+      replace: { type: "string" },
+      pairs: { type: "string" },
+      every: { type: "string" },
+      set: { type: "string", multiple: true, default: [] },
+      out: { type: "string" },
+    },
+    "stability",
+  );
   if (values.help) {
     out(STABILITY_USAGE);
     return 0;
