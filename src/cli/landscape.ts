@@ -11,7 +11,7 @@ import { Key, leafNames, release, treeSpec, type FloatDtype } from "../core/inde
 import { initRuntime } from "../core/runtime.js";
 import { loadData, type Dataset } from "../data/index.js";
 import { loadRunModel, loadSafetensorsModel, type ExternalModel } from "../experiments/external.js";
-import { computeLandscape, gridRows, type LandscapeMode, type LandscapeResult } from "../landscape/landscape.js";
+import { computeLandscape, type LandscapeMode, type LandscapeResult } from "../landscape/landscape.js";
 import { createLoss, createObjective, type ObjectiveDescription } from "../losses/index.js";
 import { loadCheckpoint, RunStore } from "../store/index.js";
 import { fmt } from "./format.js";
@@ -240,45 +240,9 @@ export async function landscapeRun(a: LandscapeArgs): Promise<LandscapeOutput> {
 
 /** Writes the figures (1-D curves or 2-D contours, loss and accuracy) into `o.reportDir`. */
 async function drawLandscape(o: LandscapeOutput): Promise<void> {
-  const { landscape1dFigure, landscape2dFigure, writeReport } = await import("../report/index.js");
+  const { landscapeFigures, writeReport } = await import("../report/index.js");
   const subtitle = `${o.split} ${o.objective.kind} (n=${o.objective.n}), ${o.dtype}; ${o.directions.map((d) => d.kind).join(", ")}`;
-  const figures = [];
-  const grids = [{ g: o.grid, id: "" }, ...(o.refined ? [{ g: o.refined, id: "-refined" }] : [])];
-  const classification = o.grid.accuracy.some((v) => Number.isFinite(v));
-  for (const { g, id } of grids) {
-    const metrics: ["loss" | "accuracy", number[]][] = [["loss", g.loss]];
-    if (classification) metrics.push(["accuracy", g.accuracy]);
-    for (const [what, values] of metrics) {
-      if (o.dims === 1) {
-        figures.push(
-          landscape1dFigure(
-            { alpha: g.axes[0], curves: [{ name: `${o.split} ${what}`, values }] },
-            {
-              id: `landscape-${what}${id}`,
-              title: `${o.mode === "interpolate" ? "Linear interpolation" : "Loss landscape"}: ${what}${id ? " (refined)" : ""}`,
-              subtitle,
-              xLabel: o.mode === "interpolate" ? "t (θ = (1−t)θ_A + tθ_B)" : "α (step along the direction)",
-              yLabel: what,
-            },
-          ),
-        );
-      } else {
-        figures.push(
-          landscape2dFigure(
-            { x: g.axes[0], y: g.axes[1], z: gridRows(g, values) },
-            {
-              id: `landscape-${what}${id}`,
-              title: `Loss landscape (${o.mode}): ${what}${id ? " (refined)" : ""}`,
-              subtitle,
-              xLabel: `α₁ (${o.directions[0].kind})`,
-              yLabel: `α₂ (${o.directions[1].kind})`,
-              zLabel: what,
-            },
-          ),
-        );
-      }
-    }
-  }
+  const figures = landscapeFigures(o, { subtitle });
   await writeReport(
     {
       title: `Loss landscape ${o.name}`,

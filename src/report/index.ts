@@ -42,6 +42,7 @@ export {
   type Landscape2D,
 } from "./grids.js";
 export { contourSegments, type ContourSegment } from "./contours.js";
+export { landscapeFigures, type StoredLandscape, type StoredLandscapeGrid } from "./landscape.js";
 export {
   logLogFigure,
   learningCurveFigure,

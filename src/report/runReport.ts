@@ -7,11 +7,14 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "../core/errors.js";
 import type { RunRecord, RunStore } from "../store/index.js";
+import { weightHistogramFigure } from "./grids.js";
 import { spectralDensityFigure, spreadSteps, type DensityAtStep } from "./hessian.js";
 import { reportHtml, type Report } from "./html.js";
 import type { LossInfo, OptimizerInfo } from "./labels.js";
 import { metricFigures } from "./metrics.js";
+import { landscapeFigures, type StoredLandscape } from "./landscape.js";
 import { renderSvg } from "./render.js";
+import { slug, type Figure } from "./spec.js";
 
 /** The artifact the Hessian probe writes: `{nodes, weights, grid, density, sigma, objective}`. */
 export const DENSITY_ARTIFACT = "hessian/density";
@@ -76,6 +79,7 @@ export function runReport(store: RunStore, ref: string, opts: RunReportOptions =
     if (densitySteps.length > chosen.length)
       notes.push(`spectral density drawn at steps ${chosen.join(", ")} of ${densitySteps.length} stored`);
   }
+  figures.push(...histogramFigures(store, run, subtitle), ...storedLandscapes(store, run, subtitle));
   if (figures.length === 0) notes.push("this run has no metric points yet");
 
   const last = run.summary && typeof run.summary.step === "number" ? run.summary.step : undefined;
@@ -151,4 +155,43 @@ export async function writeReport(report: Report, dir: string): Promise<WrittenR
   const figuresJson = write("figures.json", JSON.stringify(report.figures) + "\n");
   const html = write("index.html", reportHtml(report));
   return { dir: abs, html, svgs, specs, figuresJson };
+}
+
+/** The artifact of the weight-dynamics probe: fixed bin edges, counts of all weights per step. */
+export const HISTOGRAM_ARTIFACT = "weights/histogram";
+
+/** Weight histograms over time (`weightDynamics` probe artifacts), all weights on the fixed bins. */
+function histogramFigures(store: RunStore, run: RunRecord, subtitle: string): Figure[] {
+  const steps = store
+    .listArtifacts(run.id)
+    .filter((a) => a.name === HISTOGRAM_ARTIFACT && a.kind === "json")
+    .map((a) => a.step)
+    .sort((a, b) => a - b);
+  if (steps.length === 0) return [];
+  const rows = steps.map((step) => {
+    const v = store.getArtifact(run.id, HISTOGRAM_ARTIFACT, step)?.value as
+      { edges?: number[]; all?: { counts?: number[] } } | undefined;
+    if (!v || !Array.isArray(v.edges) || !Array.isArray(v.all?.counts))
+      throw new UserError(`run ${run.id}: artifact ${HISTOGRAM_ARTIFACT} at step ${step} has no edges/all.counts`);
+    return { edges: v.edges, counts: v.all.counts };
+  });
+  return [
+    weightHistogramFigure(
+      { steps, edges: rows[0].edges, counts: rows.map((r) => r.counts) },
+      { subtitle: [subtitle, "all parameters, fixed bins (values outside the range not drawn)"] },
+    ),
+  ];
+}
+
+/** Every stored `landscape/<name>` of the run (`sgdlab landscape`), as 1-D curves or 2-D contours. */
+function storedLandscapes(store: RunStore, run: RunRecord, subtitle: string): Figure[] {
+  return store
+    .listArtifacts(run.id)
+    .filter((a) => a.name.startsWith("landscape/") && a.kind === "json")
+    .flatMap((a) => {
+      const v = store.getArtifact(run.id, a.name, a.step)?.value as StoredLandscape | undefined;
+      if (!v || !v.grid || !Array.isArray(v.grid.axes)) return [];
+      const name = a.name.slice("landscape/".length);
+      return landscapeFigures(v, { label: slug(name), subtitle: `${subtitle} · ${a.name} at step ${a.step}` });
+    });
 }
