@@ -13,6 +13,7 @@ import { RunStore } from "../store/index.js";
 export const REPORT_USAGE =
   "usage: sgdlab report <run> [--out DIR] [--store DIR] [--density-steps S1,S2,...] [--json]\n" +
   "       sgdlab report --sweep NAME [--metric KEY ...] [--out DIR] [--store DIR] [--json]\n" +
+  "       sgdlab report --reproduction ID [--out DIR] [--store DIR] [--json]   (a stored sgdlab reproduce)\n" +
   "  (a sweep: final metrics vs each swept field, members' curves overlaid, Kendall τ table;\n" +
   "   default metrics test/accuracy, gap/accuracy, train/loss; DIR defaults to ./reports/sweep-<name>/)\n" +
   "  writes DIR/index.html (self-contained, opens offline), DIR/<figure>.svg, DIR/<figure>.vl.json and\n" +
@@ -35,6 +36,7 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
       out: { type: "string", short: "o" },
       "density-steps": { type: "string" },
       sweep: { type: "string" },
+      reproduction: { type: "string" },
       metric: { type: "string", multiple: true },
     },
     "report",
@@ -42,6 +44,11 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
   if (values.help) {
     out(REPORT_USAGE);
     return 0;
+  }
+  if (values.reproduction !== undefined) {
+    if (positionals.length || values.sweep !== undefined)
+      throw new UserError(`report: give one of a run id, --sweep NAME or --reproduction ID\n${REPORT_USAGE}`);
+    return reproductionReportCommand(values.reproduction, values, out);
   }
   if (values.sweep !== undefined) {
     if (positionals.length) throw new UserError(`report: give a run id or --sweep NAME, not both\n${REPORT_USAGE}`);
@@ -116,4 +123,31 @@ async function sweepReportCommand(
   } finally {
     store.close();
   }
+}
+
+/** `sgdlab report --reproduction ID`: writes a stored reproduction's report again (verdict and figures). */
+async function reproductionReportCommand(
+  ref: string,
+  values: { store?: string; out?: string; json?: boolean },
+  out: (s: string) => void,
+): Promise<number> {
+  if (ref === "") throw new UserError("report: --reproduction needs an id (printed by sgdlab reproduce)");
+  const { writeReport } = await import("../report/index.js");
+  const store = RunStore.open(values.store ?? ".sgdlab", { readonly: true });
+  let record;
+  try {
+    record = store.reproductions.get(ref);
+  } finally {
+    store.close();
+  }
+  const report = record.report as import("../report/index.js").Report;
+  const written = await writeReport(report, values.out ?? join("reports", "reproduce", record.id));
+  if (values.json) {
+    out(JSON.stringify({ id: record.id, name: record.name, size: record.size, pass: record.pass, html: written.html }));
+  } else {
+    const rel = relative(process.cwd(), written.html);
+    out(`report of reproduction ${record.id} (${record.name}, ${record.size}): ${record.pass ? "PASS" : "FAIL"}`);
+    out(`  ${rel.startsWith("..") ? written.html : rel}`);
+  }
+  return 0;
 }

@@ -77,6 +77,7 @@ export async function reproduceCommand(
       for (const n of r.notes) out(`  note: ${n}`);
       out(`  runs: ${r.runs.map((m) => `${m.member} ${m.runId} (${m.status})`).join(", ")}`);
       if (r.report) out(`  report: ${relative(process.cwd(), r.report) || r.report}`);
+      out(`  id: ${r.id} (sgdlab report --reproduction ${r.id} writes the report again)`);
       out(`  time: ${r.seconds.toFixed(1)} s`);
     }
     return r.pass ? 0 : 1;

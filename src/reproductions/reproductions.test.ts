@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { reportCommand } from "../cli/report.js";
 import { initRuntime } from "../core/runtime.js";
 import { RunStore } from "../store/index.js";
 import { CATALOG, meets, reproduce, thresholdText, type Reproduction } from "./index.js";
@@ -65,6 +66,30 @@ describe("reproduce (runner)", () => {
     assert.equal(smoke.criteria[0].pass, false);
     assert.equal(ok.runs.length, 1);
     assert.equal(ok.runs[0].status, "completed");
+  });
+
+  it("stores every reproduction with its verdict and report; sgdlab report --reproduction writes it again", async () => {
+    const dir = tmp();
+    const store = RunStore.open(join(dir, "store"));
+    const r = await reproduce(fake(0.5), "small", { store });
+    const rec = store.reproductions.get(r.id.slice(0, 12));
+    store.close();
+    assert.equal(rec.id, r.id);
+    assert.deepEqual([rec.name, rec.size, rec.pass], ["fake", "small", true]);
+    assert.deepEqual((rec.result as { criteria: unknown }).criteria, r.criteria);
+    const lines: string[] = [];
+    const code = await reportCommand(
+      ["--reproduction", r.id, "--store", join(dir, "store"), "--out", join(dir, "again"), "--json"],
+      (s) => lines.push(s),
+    );
+    assert.equal(code, 0);
+    const out = JSON.parse(lines.join("")) as { html: string; pass: boolean };
+    assert.equal(out.pass, true);
+    assert.match(readFileSync(out.html, "utf8"), /sgdlab reproduce fake \(small\): PASS/);
+    await assert.rejects(
+      reportCommand(["--reproduction", "rp-nope", "--store", join(dir, "store")], () => undefined),
+      /no reproduction rp-nope/,
+    );
   });
 
   it("a value the reproduction does not give is an error, not a pass", async () => {

@@ -12,6 +12,8 @@ import type { CriterionResult, CriterionSpec, MemberRun, Reproduction, Size } fr
 
 /** The machine-readable verdict (`sgdlab reproduce --json`). */
 export interface ReproductionResult {
+  /** The stored record's id (`sgdlab report --reproduction ID`). */
+  id: string;
   name: string;
   size: Size;
   /**
@@ -95,39 +97,43 @@ export async function reproduce(rep: Reproduction, size: Size, opts: ReproduceOp
   const notes = [...(outcome.notes ?? [])];
   if (!checksClaim) notes.unshift("smoke size: checks the pipeline, not the claim (criteria shown, not decisive)");
   const seconds = (performance.now() - t0) / 1000;
-  let reportPath: string | null = null;
-  if (opts.outDir !== undefined) {
-    const report: Report = {
-      title: `sgdlab reproduce ${rep.name} (${size}): ${pass ? "PASS" : "FAIL"}`,
-      subtitle: rep.title,
-      meta: [
-        ["source", rep.source],
-        ["claim", rep.claim],
-        ["size", size],
-        ["verdict", `${pass ? "PASS" : "FAIL"}${checksClaim ? "" : " (pipeline only)"}`],
-        ...criteria.map((c): [string, string] => [
-          `${c.pass ? "✓" : "✗"} ${c.name}`,
-          `${fmt(c.value)} (threshold ${c.threshold}): ${c.statement}`,
-        ]),
-        ...runs.map((r): [string, string] => [`run ${r.member}`, `${r.runId} (${r.status})`]),
-        ["time", `${seconds.toFixed(1)} s`],
-      ],
-      figures: outcome.figures,
-      notes,
-    };
-    reportPath = (await writeReport(report, opts.outDir)).html;
-  }
-  return {
+  const report: Report = {
+    title: `sgdlab reproduce ${rep.name} (${size}): ${pass ? "PASS" : "FAIL"}`,
+    subtitle: rep.title,
+    meta: [
+      ["source", rep.source],
+      ["claim", rep.claim],
+      ["size", size],
+      ["verdict", `${pass ? "PASS" : "FAIL"}${checksClaim ? "" : " (pipeline only)"}`],
+      ...criteria.map((c): [string, string] => [
+        `${c.pass ? "✓" : "✗"} ${c.name}`,
+        `${fmt(c.value)} (threshold ${c.threshold}): ${c.statement}`,
+      ]),
+      ...runs.map((r): [string, string] => [`run ${r.member}`, `${r.runId} (${r.status})`]),
+      ["time", `${seconds.toFixed(1)} s`],
+    ],
+    figures: outcome.figures,
+    notes,
+  };
+  const reportPath = opts.outDir === undefined ? null : (await writeReport(report, opts.outDir)).html;
+  const result = {
     name: rep.name,
     size,
     pass,
     checksClaim,
     criteria,
     runs: runs.map((r) => ({ member: r.member, runId: r.runId, status: r.status })),
-    report: reportPath,
     seconds,
     notes,
   };
+  // the verdict and the report as data, so that `sgdlab report --reproduction ID` can write it again
+  const { id } = opts.store.reproductions.put({ name: rep.name, size, pass, result, report: toJson(report) });
+  return { id, ...result, report: reportPath };
+}
+
+/** The report as plain JSON (NaN and ±Infinity become null, as JSON.stringify writes them). */
+function toJson(report: Report): unknown {
+  return JSON.parse(JSON.stringify(report));
 }
 
 /** The size from a CLI string (UserError otherwise). */

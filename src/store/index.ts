@@ -42,5 +42,6 @@ export {
 } from "./checkpoints.js";
 export { exportRun, type ExportFormat } from "./export.js";
 export { SweepTable, type SweepRecord, type SweepMember, type NewSweep } from "./sweeps.js";
+export { ReproductionTable, type ReproductionRecord, type NewReproduction } from "./reproductions.js";
 export { codeVersion } from "./codeVersion.js";
 export { newRunId, isProcessAlive } from "./runId.js";

@@ -29,7 +29,7 @@ describe("schema migrations", () => {
     assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ["artifacts", "checkpoints", "events", "metrics", "runs", "sweeps"]);
+    assert.deepEqual(tables, ["artifacts", "checkpoints", "events", "metrics", "reproductions", "runs", "sweeps"]);
     db.close();
     // the store's own connection settings
     const store = RunStore.open(dir);

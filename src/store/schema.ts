@@ -112,6 +112,22 @@ ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
 CREATE INDEX runs_by_sweep ON runs(sweep_id, sweep_index, created_at);
 `,
   },
+  {
+    version: 4,
+    description: "reproductions (one row per sgdlab reproduce: verdict and report as data)",
+    sql: `
+CREATE TABLE reproductions (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  size TEXT NOT NULL,
+  pass INTEGER NOT NULL,
+  result TEXT NOT NULL,
+  report TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX reproductions_by_name ON reproductions(name, created_at);
+`,
+  },
 ];
 
 /** The schema version this code writes: the number of migrations. */

@@ -31,6 +31,7 @@ import {
 } from "./rows.js";
 import { newRunId } from "./runId.js";
 import { openDatabase } from "./sqlite.js";
+import { ReproductionTable } from "./reproductions.js";
 import { SweepTable } from "./sweeps.js";
 
 /** The store folder used when none is given: `.sgdlab/` in the working directory. */
@@ -147,6 +148,11 @@ export class RunStore {
     const view = Object.create(this) as RunStore;
     view.member = { sweep: { id: sweepId, index }, onCreate };
     return view;
+  }
+
+  /** The reproduction records of this store (see {@link ReproductionTable}). */
+  get reproductions(): ReproductionTable {
+    return new ReproductionTable(this.db, this.dir, this.readonly);
   }
 
   /** The sweep records of this store (see {@link SweepTable}). */
