@@ -300,6 +300,19 @@ function interval(value: number, draws: number[], level: number): Interval {
   return { value, ci: [quantile(draws, (1 - level) / 2), quantile(draws, (1 + level) / 2)] };
 }
 
+/** The percentile interval of parameter `k` of `fit` from the refits `b`. */
+function intervalOf<F extends Record<K, number>, K extends string>(
+  fit: F,
+  b: { fits: F[]; level: number },
+  k: K,
+): Interval {
+  return interval(
+    fit[k],
+    b.fits.map((f) => f[k]),
+    b.level,
+  );
+}
+
 /**
  * Resamples the (m, ε) pairs with replacement `resamples` times from `seededRng(seed)` and refits
  * each; resamples with fewer than `minDistinct` distinct m are skipped (counted as failed).
@@ -358,21 +371,9 @@ export function bootstrapPowerLaw(
   const b = pairsBootstrap(m, eps, opts, 3, (mm, ee) => fitPowerLaw(mm, ee, opts), "bootstrapPowerLaw");
   return {
     fit,
-    alpha: interval(
-      fit.alpha,
-      b.fits.map((f) => f.alpha),
-      b.level,
-    ),
-    beta: interval(
-      fit.beta,
-      b.fits.map((f) => f.beta),
-      b.level,
-    ),
-    gamma: interval(
-      fit.gamma,
-      b.fits.map((f) => f.gamma),
-      b.level,
-    ),
+    alpha: intervalOf(fit, b, "alpha"),
+    beta: intervalOf(fit, b, "beta"),
+    gamma: intervalOf(fit, b, "gamma"),
     resamples: b.resamples,
     failed: b.failed,
     level: b.level,
@@ -390,16 +391,8 @@ export function bootstrapPurePowerLaw(
   const b = pairsBootstrap(m, eps, opts, 2, fitPurePowerLaw, "bootstrapPurePowerLaw");
   return {
     fit,
-    alpha: interval(
-      fit.alpha,
-      b.fits.map((f) => f.alpha),
-      b.level,
-    ),
-    beta: interval(
-      fit.beta,
-      b.fits.map((f) => f.beta),
-      b.level,
-    ),
+    alpha: intervalOf(fit, b, "alpha"),
+    beta: intervalOf(fit, b, "beta"),
     resamples: b.resamples,
     failed: b.failed,
     level: b.level,
