@@ -72,3 +72,32 @@ describe("sgdlab fit power-law", () => {
     bad(["power-law"], /expected "sgdlab fit power-law FILE.csv"/);
   });
 });
+
+describe("sgdlab fit power-law RUN RUN ...", () => {
+  it("fits the last metric value of stored runs against their training-set sizes (or a spec field)", async () => {
+    const { RunStore } = await import("../store/index.js");
+    const storeDir = join(dir, "store");
+    const store = RunStore.open(storeDir);
+    const ids = [100, 200, 400, 800, 1600, 3200].map((m) => {
+      const r = store.createRun({ name: `n=${m}`, spec: { data: { nTrain: m } } });
+      store.putArtifact(r.id, "data", 0, { train: { n: m } });
+      // an earlier value and the final one: the fit reads the last
+      store.appendMetrics(r.id, [
+        { step: 0, key: "test/loss", value: 9 },
+        { step: 10, key: "test/loss", value: 2 * m ** -0.5 + 0.1 },
+      ]);
+      store.finishRun(r.id, "completed");
+      return r.id;
+    });
+    store.close();
+    for (const x of [[], ["--x", "data.nTrain"]]) {
+      const j = JSON.parse(run(["power-law", ...ids, ...x, "--store", storeDir, "--bootstrap", "20", "--json"]).text);
+      assert.ok(Math.abs(j.beta.value + 0.5) < 1e-6, `β = ${j.beta.value}`);
+      assert.ok(Math.abs(j.gamma.value - 0.1) < 1e-6, `γ = ${j.gamma.value}`);
+    }
+    assert.throws(() => run(["power-law", ...ids, "--y", "nope", "--store", storeDir]), {
+      name: "UserError",
+      message: /no finite value of metric nope/,
+    });
+  });
+});

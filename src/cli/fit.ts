@@ -3,18 +3,22 @@
  * by least squares to two columns of a CSV file, with pairs-bootstrap percentile intervals, and the
  * pure power law (γ = 0) by log–log regression beside it. Pure host computation (theory/powerLaw.ts).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { UserError } from "../core/errors.js";
+import { RunStore } from "../store/index.js";
 import { common, parse } from "./args.js";
 import { bootstrapPowerLaw, bootstrapPurePowerLaw, type Interval } from "../theory/index.js";
 import { escapeControl, fmt } from "./format.js";
 
 const USAGE = `usage: sgdlab fit power-law FILE.csv [--x COL] [--y COL] [--bootstrap N] [--seed S] [--level L] [--json]
+       sgdlab fit power-law RUN RUN ... [--x n|SPEC.PATH] [--y METRIC] [--store DIR] [...]
 
 Fits ε(m) = α·m^β + γ (least squares, variable projection over β ∈ [−3, 3]) to the columns x = m and
 y = ε of a CSV file, with percentile intervals from N bootstrap resamples of the rows (default 1000,
 seed 0, level 0.95), and the pure power law ε = α·m^β by log–log regression.
   --x COL, --y COL  a header name or a 0-based column index (default: columns 0 and 1)
+  with runs         m is the training-set size n of each run (--x n, default) or a spec field (--x
+                    data.nTrain), ε the last value of a metric (--y, default test/loss)
   --json            {"alpha":{"value","ci":[lo,hi]},"beta":…,"gamma":…,"n","bootstrap","seed","level",
                     "failed","rss","betaAtBound","pure":{"alpha","beta"} or null}`;
 
@@ -97,14 +101,56 @@ const json = (i: Interval) => ({ value: i.value, ci: [i.ci[0], i.ci[1]] });
 const line = (name: string, i: Interval) =>
   `  ${name.padEnd(6)} ${fmt(i.value).padStart(11)}   [${fmt(i.ci[0])}, ${fmt(i.ci[1])}]`;
 
+/**
+ * (m, ε) of stored runs: m the training-set size n (from the run's `data` artifact) or a spec field
+ * (dotted path), ε the last finite value of metric `yKey`.
+ */
+export function runColumns(
+  storeDir: string,
+  refs: string[],
+  xSpec: string,
+  yKey: string,
+): { x: Float64Array; y: Float64Array; names: [string, string] } {
+  const store = RunStore.open(storeDir, { readonly: true });
+  try {
+    const x = new Float64Array(refs.length);
+    const y = new Float64Array(refs.length);
+    refs.forEach((ref, i) => {
+      const run = store.getRun(ref);
+      let m: unknown;
+      if (xSpec === "n") {
+        m = (store.getArtifact(run.id, "data", 0)?.value as { train?: { n?: unknown } } | undefined)?.train?.n;
+      } else {
+        m = xSpec
+          .split(".")
+          .reduce<unknown>(
+            (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+            run.spec,
+          );
+      }
+      if (typeof m !== "number" || !Number.isFinite(m))
+        throw new UserError(
+          `fit: run ${run.id} has no numeric ${xSpec === "n" ? "training-set size" : `spec field ${xSpec}`}`,
+        );
+      const pts = store.getMetrics(run.id, { keys: [yKey] }).filter((p) => Number.isFinite(p.value));
+      if (pts.length === 0) throw new UserError(`fit: run ${run.id} has no finite value of metric ${yKey}`);
+      x[i] = m;
+      y[i] = pts[pts.length - 1].value;
+    });
+    return { x, y, names: [xSpec, yKey] };
+  } finally {
+    store.close();
+  }
+}
+
 /** Runs `sgdlab fit …`; returns the exit code (bad input throws `UserError`, exit 2). */
 export function fitCommand(argv: string[], out: (s: string) => void): number {
   const { values, positionals } = parse(
     argv,
     {
       ...common,
-      x: { type: "string", default: "0" },
-      y: { type: "string", default: "1" },
+      x: { type: "string" },
+      y: { type: "string" },
       bootstrap: { type: "string", default: "1000" },
       seed: { type: "string", default: "0" },
       level: { type: "string", default: "0.95" },
@@ -115,15 +161,24 @@ export function fitCommand(argv: string[], out: (s: string) => void): number {
     out(USAGE);
     return 0;
   }
-  if (positionals[0] !== "power-law" || positionals.length !== 2) {
-    throw new UserError(`fit: expected "sgdlab fit power-law FILE.csv"\n${USAGE}`);
+  if (positionals[0] !== "power-law" || positionals.length < 2) {
+    throw new UserError(
+      `fit: expected "sgdlab fit power-law FILE.csv" or "sgdlab fit power-law RUN RUN ..."\n${USAGE}`,
+    );
   }
-  const file = positionals[1];
+  // one argument that is a file, or names one (a path, a .csv): the CSV form; otherwise run ids
+  const target = positionals[1];
+  const fromFile =
+    positionals.length === 2 &&
+    ((existsSync(target) && statSync(target).isFile()) || /[/\\]|\.(csv|tsv|txt)$/i.test(target));
+  const file = fromFile ? positionals[1] : `${positionals.length - 1} runs`;
   const resamples = count(values.bootstrap, "--bootstrap", 2);
   const seed = count(values.seed, "--seed", 0);
   const level = Number(values.level);
   if (!(level > 0 && level < 1)) throw new UserError(`fit: --level must lie in (0, 1), got "${values.level}"`);
-  const { x, y, names } = readColumns(file, values.x, values.y);
+  const { x, y, names } = fromFile
+    ? readColumns(file, values.x ?? "0", values.y ?? "1")
+    : runColumns(values.store ?? ".sgdlab", positionals.slice(1), values.x ?? "n", values.y ?? "test/loss");
   let fit;
   try {
     fit = bootstrapPowerLaw(x, y, { resamples, seed, level });
