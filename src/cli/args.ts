@@ -27,6 +27,10 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
     return r;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    throw new UserError(`${command}: ${(e as Error).message}\nrun "sgdlab ${command} --help" for usage`);
+    // node's messages can span lines ("… is ambiguous.\nDid you forget …"): keep the first, and say
+    // how to pass a value starting with "-"
+    const first = (e as Error).message.split("\n")[0];
+    const hint = /ambiguous/.test(first) ? ' (write --flag=-value for a value starting with "-")' : "";
+    throw new UserError(`${command}: ${first}${hint}; see "sgdlab ${command} --help"`);
   }
 }

@@ -85,28 +85,31 @@ export async function reparamCommand(argv: string[], out: (s: string) => void): 
     return 0;
   }
   if (positionals.length !== 1) throw new UserError(`reparam: expected one run id\n${REPARAM_USAGE}`);
-  const num = (v: string | undefined, flag: string, d: number, int = false) => {
+  /** A flag's number: > 0 ("positive") or an integer ≥ min; the default when absent. */
+  const num = (v: string | undefined, flag: string, d: number, min: number | "positive") => {
     if (v === undefined) return d;
     const x = Number(v);
-    if (v.trim() === "" || !Number.isFinite(x) || x < 0 || (int && !Number.isInteger(x))) {
-      throw new UserError(`reparam: ${flag} must be a non-negative ${int ? "integer" : "number"}, got "${v}"`);
-    }
+    const ok = v.trim() !== "" && Number.isFinite(x) && (min === "positive" ? x > 0 : Number.isInteger(x) && x >= min);
+    if (!ok)
+      throw new UserError(
+        `reparam: ${flag} must be ${min === "positive" ? "a positive number" : `an integer ≥ ${min}`}, got "${v}"`,
+      );
     return x;
   };
   if (values.alpha === undefined) throw new UserError(`reparam: --alpha A is required`);
-  const alpha = num(values.alpha, "--alpha", 1);
+  const alpha = num(values.alpha, "--alpha", 1, "positive");
   const variant = values.variant as AlphaScaleVariant | undefined;
   if (variant !== undefined && variant !== "relu" && variant !== "preNorm") {
     throw new UserError(`reparam: --variant must be relu or preNorm, got "${variant}"`);
   }
-  const sigma = num(values.sigma, "--sigma", 0.01);
-  const samples = num(values.samples, "--samples", 16, true);
-  const probes = num(values.probes, "--probes", 64, true);
+  const sigma = num(values.sigma, "--sigma", 0.01, "positive");
+  const samples = num(values.samples, "--samples", 16, 2); // a standard error needs 2 draws
+  const probes = num(values.probes, "--probes", 64, 1);
   const t0 = performance.now();
   const store = RunStore.open(values.store ?? ".sgdlab", { readonly: true });
   let t;
   try {
-    const step = values.step === undefined ? undefined : num(values.step, "--step", 0, true);
+    const step = values.step === undefined ? undefined : num(values.step, "--step", 0, 0);
     t = await loadRunModel(store, positionals[0], step);
   } finally {
     store.close();
@@ -118,7 +121,7 @@ export async function reparamCommand(argv: string[], out: (s: string) => void): 
   const sizes = spec.shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const scaled = alphaScale(t.spec.model, names, sizes, t.flat, {
     alpha,
-    layer: num(values.layer, "--layer", 0, true),
+    layer: num(values.layer, "--layer", 0, 0),
     variant,
   });
   const obj = createObjective({ model: t.model, loss: createLoss(t.loss) }, t.data, "full", {

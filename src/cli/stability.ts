@@ -22,9 +22,10 @@ and the Hardt–Recht–Singer bounds (convex Thm 3.8, non-convex Thm 3.12) with
               meanLossDiff}],"stability":{mean,stderr,min,max},"sumLr","c","maxLr","lipschitz",
               "smoothness","bounds":{kind,convex,nonConvex},"seconds"}`;
 
-function intFlag(v: string | undefined, flag: string, dflt: number | undefined): number | undefined {
+function intFlag(v: string | undefined, flag: string, dflt: number | undefined, min = 0): number | undefined {
   if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v)) throw new UserError(`stability: ${flag} must be a non-negative integer, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new UserError(`stability: ${flag} must be an integer ≥ ${min}, got "${v}"`);
   return Number(v);
 }
 
@@ -51,8 +52,8 @@ export async function stabilityCommand(argv: string[], out: (s: string) => void)
   const { spec } = loadSpec(positionals[0], values.set);
   const r = await coupledStability(spec, {
     replace: intFlag(values.replace, "--replace", 1)!,
-    pairs: intFlag(values.pairs, "--pairs", 3)!,
-    every: intFlag(values.every, "--every", undefined),
+    pairs: intFlag(values.pairs, "--pairs", 3, 1)!,
+    every: intFlag(values.every, "--every", undefined, 1),
   });
   const m = spec.model as { kind: string; hidden?: number[] };
   const convexModel = m.kind === "linear" || (m.kind === "mlp" && (m.hidden ?? []).length === 0);

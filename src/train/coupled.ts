@@ -12,6 +12,7 @@
  * from (seed, "optimizer", t)), without store, probes or evaluation.
  */
 import {
+  check,
   deriveKey,
   grad,
   keep,
@@ -265,6 +266,7 @@ export async function coupledStability(spec: ExperimentSpec, opts: CoupledOption
     );
   }
   const every = opts.every ?? Math.max(1, Math.floor(spec.steps / 50));
+  check(Number.isInteger(every) && every >= 1, `stability: every must be an integer ≥ 1, got ${every}`);
   const steps: number[] = [];
   for (let t = 0; t < spec.steps; t += every) steps.push(t);
   steps.push(spec.steps);
