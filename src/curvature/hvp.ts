@@ -112,7 +112,7 @@ export function chunkedOperator(
     async matvec(v: Float64Array): Promise<Float64Array> {
       if (disposed) throw new Error("operator used after dispose()");
       if (v.length !== spec.size) throw new RangeError(`matvec: vector has ${v.length} entries, expected ${spec.size}`);
-      const out = new Float64Array(spec.size);
+      let out: Float64Array | null = null;
       const vt = treeFromHost(spec, v);
       try {
         for (let i = 0; i < chunks.length; i++) {
@@ -127,12 +127,16 @@ export function chunkedOperator(
           }
           const h = await treeToHost(hv);
           const w = c.weight;
-          for (let j = 0; j < h.length; j++) out[j] += w * h[j];
+          // The first chunk's host copy becomes the sum (0 + w·h, as accumulating into zeros rounds).
+          if (out === null) {
+            for (let j = 0; j < h.length; j++) h[j] = 0 + w * h[j];
+            out = h;
+          } else for (let j = 0; j < h.length; j++) out[j] += w * h[j];
         }
       } finally {
         release(vt);
       }
-      return out;
+      return out ?? new Float64Array(spec.size);
     },
     dispose() {
       if (disposed) return;
