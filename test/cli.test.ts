@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { tinySpec } from "./clikit.js";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,17 +18,9 @@ function sgdlab(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const spec = {
-  name: "cli-small",
-  seed: 1,
-  data: { kind: "moons", nTrain: 64, nTest: 32 },
-  model: { kind: "mlp", hidden: [8], activation: "tanh" },
-  loss: { kind: "ce" },
-  optimizer: { kind: "sgd", lr: 0.2 },
-  batchSize: 16,
-  steps: 30,
-  evalEvery: 10,
-};
+// clikit's tiny spec without its checkpoints (the tests here expect only the final one)
+const { checkpointEvery: _checkpoints, ...tiny } = tinySpec;
+const spec = { ...tiny, name: "cli-small" };
 
 function workdir(): string {
   const dir = mkdtempSync(join(tmpdir(), "sgdlab-cli-"));

@@ -9,20 +9,22 @@ export function tempStore(): RunStore {
   return RunStore.open(mkdtempSync(join(tmpdir(), "sgdlab-test-")));
 }
 
-/** A small, fast experiment (mini-batch SGD with momentum on a Gaussian mixture), with overrides. */
+/** The spec document of `smallExperiment`: mini-batch SGD with momentum on a Gaussian mixture. */
+export const SMALL_SPEC = {
+  name: "small",
+  seed: 3,
+  data: { kind: "gaussianMixture", nTrain: 96, nTest: 64, classes: 3, dim: 5 },
+  model: { kind: "mlp", hidden: [16], activation: "tanh" },
+  loss: { kind: "ce" },
+  optimizer: { kind: "sgd", lr: 0.1, momentum: 0.9 },
+  batchSize: 16,
+  steps: 40,
+  evalEvery: 10,
+};
+
+/** A small, fast experiment (`SMALL_SPEC`), with overrides. */
 export function smallExperiment(overrides: string[] = [], base: Record<string, unknown> = {}): ResolvedExperiment {
-  const doc = {
-    name: "small",
-    seed: 3,
-    data: { kind: "gaussianMixture", nTrain: 96, nTest: 64, classes: 3, dim: 5 },
-    model: { kind: "mlp", hidden: [16], activation: "tanh" },
-    loss: { kind: "ce" },
-    optimizer: { kind: "sgd", lr: 0.1, momentum: 0.9 },
-    batchSize: 16,
-    steps: 40,
-    evalEvery: 10,
-    ...base,
-  };
+  const doc = { ...SMALL_SPEC, ...base };
   return resolveSpec(applyOverrides(doc, overrides));
 }
 

@@ -2,9 +2,10 @@
 // tanh MLP; at a checkpointed step the Hessian of the full training loss is built by jax-js's
 // `hessian` (forward-over-reverse autodiff of the loss as a function of one flat parameter vector,
 // not the probe's HVP operator), and its eigenvalues by a dense symmetric eigensolver.
+import { unflatten } from "../src/curvature/objective.testkit.js";
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { hessian, Key, np, toHost, tree, treeSpec, type Array as JaxArray, type Params } from "../src/core/index.js";
+import { hessian, Key, np, toHost, treeSpec, type Array as JaxArray } from "../src/core/index.js";
 import { initRuntime } from "../src/core/runtime.js";
 import { symmetricEigen } from "../src/curvature/index.js";
 import { loadData } from "../src/data/index.js";
@@ -76,15 +77,7 @@ describe("hessian probe values", () => {
     assert.equal(n, 3 * 4 + 4 + 4 * 3 + 3);
     const { x, y } = makeBatch(data.train, null, loss, "float64");
     const f = (theta: JaxArray): JaxArray => {
-      let o = 0;
-      const leaves = pSpec.shapes.map((shape) => {
-        const size = shape.reduce((a, b) => a * b, 1);
-        const leaf = theta.ref.slice([o, o + size]).reshape(shape);
-        o += size;
-        return leaf;
-      });
-      theta.dispose();
-      return loss(model.apply(tree.unflatten(pSpec.def, leaves) as Params, x.ref), y.ref);
+      return loss(model.apply(unflatten(pSpec, theta), x.ref), y.ref);
     };
     const H = await toHost(hessian(f)(np.array(Float64Array.from(flat), { dtype: np.float64 })) as JaxArray);
     x.dispose();

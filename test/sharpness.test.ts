@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { unflatten } from "../src/curvature/objective.testkit.js";
 import { describe, it } from "node:test";
 import { hessianCommand } from "../src/cli/hessian.js";
 import { resumeExperiment, runExperiment } from "../src/train/trainer.js";
@@ -11,7 +12,6 @@ import {
   np,
   release,
   toHost,
-  tree,
   treeFromHost,
   treeSpec,
   treeToHost,
@@ -172,16 +172,8 @@ describe("hessian probe", () => {
     // dense H of the full-batch loss by jax-js `hessian` of the loss as a function of one flat vector
     const n = pSpec.size;
     const flatLoss = (theta: JaxArray): JaxArray => {
-      let o = 0;
-      const leaves = pSpec.shapes.map((shape) => {
-        const size = shape.reduce((a, b) => a * b, 1);
-        const leaf = theta.ref.slice([o, o + size]).reshape(shape);
-        o += size;
-        return leaf;
-      });
-      theta.dispose();
       const { x, y } = makeBatch(data.train, null, lossFn, "float64");
-      return lossFn(model.apply(tree.unflatten(pSpec.def, leaves) as Params, x), y);
+      return lossFn(model.apply(unflatten(pSpec, theta), x), y);
     };
     const H = await toHost(
       hessian(flatLoss)(np.array(Float64Array.from(ck.arrays.params.data), { dtype: np.float64 })) as JaxArray,

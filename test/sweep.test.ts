@@ -1,5 +1,6 @@
 // `sgdlab sweep` end to end: the CLI spawned (bin/sgdlab.js, so `npm run build` first) with its
 // worker pool, a member that diverges, idempotent re-invocation, and a coordinator killed mid-way.
+import { SMALL_SPEC } from "./helpers.js";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -20,22 +21,10 @@ function sgdlab(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A Gaussian-mixture spec that trains in a fraction of a second (like helpers.ts `smallExperiment`). */
+/** A folder with helpers.ts `SMALL_SPEC` (checkpoints every 10 steps) as spec.json. */
 function workdir(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "sgdlab-sweep-"));
-  const spec = {
-    name: "small",
-    seed: 3,
-    data: { kind: "gaussianMixture", nTrain: 96, nTest: 64, classes: 3, dim: 5 },
-    model: { kind: "mlp", hidden: [16], activation: "tanh" },
-    loss: { kind: "ce" },
-    optimizer: { kind: "sgd", lr: 0.1, momentum: 0.9 },
-    batchSize: 16,
-    steps: 40,
-    evalEvery: 10,
-    checkpointEvery: 10,
-    ...extra,
-  };
+  const spec = { ...SMALL_SPEC, checkpointEvery: 10, ...extra };
   writeFileSync(join(dir, "spec.json"), JSON.stringify(spec));
   return dir;
 }

@@ -162,7 +162,7 @@ function prepare(db: Database.Database, dir: string, file: string, readonly: boo
   if (readonly) {
     const v = schemaVersion(db);
     if (v < SCHEMA_VERSION && writable(dir, file)) {
-      // an older store that this user may write: migrate it once (as any write command would), so
+      // an older store that this user may write: migrate it once (a write command would do the same), so
       // that read commands keep working after an upgrade of sgdlab
       const w = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
       try {
