@@ -9,8 +9,13 @@
  *
  * With workers, synchronous host reads (`.js()`, `.dataSync()`) can throw while work is in flight:
  * read to the host only through `core/own.ts`'s async helpers.
+ *
+ * This module is also bundled into the browser playground (core loads it before jax-js), so it has no
+ * static `node:` import: `node:worker_threads` comes from `process.getBuiltinModule` (Node ≥ 20.16)
+ * when the shim is installed, and a missing `process` (a browser) means one thread, no shim. The
+ * browser has a real `Worker`, which jax-js uses by itself.
  */
-import { Worker as NodeWorker } from "node:worker_threads";
+import type { Worker as NodeWorkerType } from "node:worker_threads";
 import { UserError } from "./errors.js";
 
 /** Environment variable selecting the number of Wasm worker threads (1 = no workers). */
@@ -31,8 +36,16 @@ export function parseThreads(raw: string, source: string): number {
   return n;
 }
 
-/** Threads requested through `SGDLAB_THREADS`; 1 when unset or empty. Throws a `UserError` on a malformed value. */
-export function requestedThreads(env: NodeJS.ProcessEnv = process.env): number {
+/** The process environment, or an empty one where there is no `process` (a browser). */
+function processEnv(): Record<string, string | undefined> {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+}
+
+/**
+ * Threads requested through `SGDLAB_THREADS`; 1 when unset or empty (and in a browser). Throws a
+ * `UserError` on a malformed value.
+ */
+export function requestedThreads(env: Record<string, string | undefined> = processEnv()): number {
   const raw = env[THREADS_ENV];
   if (raw === undefined || raw === "") return 1;
   return parseThreads(raw, THREADS_ENV);
@@ -47,9 +60,18 @@ parentPort.on("message", (data) => { if (self.onmessage) self.onmessage({ data }
 
 let installed = false;
 
-/** Installs `globalThis.Worker` (and `navigator.hardwareConcurrency = threads`) once. */
+/**
+ * Installs `globalThis.Worker` (and `navigator.hardwareConcurrency = threads`) once. Node only: a
+ * `UserError` where `process.getBuiltinModule` is missing (Node < 20.16).
+ */
 export function installWorkerShim(threads: number): void {
   if (installed) return;
+  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule;
+  if (getBuiltin === undefined) {
+    throw new UserError(`${THREADS_ENV} > 1 needs Node >= 20.16 (process.getBuiltinModule), got ${threads}`);
+  }
+  const NodeWorker = (getBuiltin("node:worker_threads") as { Worker: typeof NodeWorkerType }).Worker;
   installed = true;
   const g = globalThis as Record<string, unknown>;
   const NativeBlob = globalThis.Blob;
@@ -78,7 +100,7 @@ export function installWorkerShim(threads: number): void {
   class WebWorker {
     onmessage: ((e: { data: unknown }) => void) | null = null;
     onerror: ((e: { message: string; error: unknown }) => void) | null = null;
-    #w: NodeWorker;
+    #w: NodeWorkerType;
     #outstanding = 0;
     constructor(url: string | URL) {
       const src = urlSources.get(String(url));

