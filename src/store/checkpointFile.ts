@@ -164,6 +164,15 @@ export function decodeCheckpoint(buf: Buffer, file: string): LoadedCheckpoint & 
  */
 export function writeCheckpointFile(path: string, payload: CheckpointPayload): { bytes: number; sha256: string } {
   const { bytes, sha256 } = encodeCheckpoint(payload);
+  writeFileAtomic(path, bytes);
+  return { bytes: bytes.length, sha256 };
+}
+
+/**
+ * Writes `bytes` to `path` atomically: a temporary file `<path>.tmp-<pid>` written and fsynced, renamed
+ * over `path`, then the folder fsynced. A crash leaves the old file or the new one, never a torn one.
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
@@ -181,7 +190,6 @@ export function writeCheckpointFile(path: string, payload: CheckpointPayload): {
     throw e;
   }
   fsyncDir(dir);
-  return { bytes: bytes.length, sha256 };
 }
 
 /** Reads and verifies a checkpoint file; a missing, truncated or corrupted file gives a `UserError` naming it. */

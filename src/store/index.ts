@@ -1,6 +1,6 @@
 // The run store: SQLite tables for runs, metrics, events, checkpoints and artifacts; checkpoint files;
 // exports; sweep records. Depends on nothing but core/errors.
-export { RunStore, DEFAULT_STORE_DIR, DEFAULT_STALE_AFTER_MS, type OpenOptions } from "./store.js";
+export { RunStore, DEFAULT_STORE_DIR, DEFAULT_STALE_AFTER_MS, type OpenOptions, type RunImport } from "./store.js";
 export { STORE_FILE, BUSY_TIMEOUT_MS, openDatabase, isCorruption, fsError } from "./sqlite.js";
 export {
   RUN_STATUSES,
@@ -24,6 +24,7 @@ export {
   encodeCheckpoint,
   decodeCheckpoint,
   writeCheckpointFile,
+  writeFileAtomic,
   readCheckpointFile,
   type CheckpointDtype,
   type CheckpointData,
@@ -45,3 +46,11 @@ export { SweepTable, type SweepRecord, type SweepMember, type NewSweep } from ".
 export { ReproductionTable, type ReproductionRecord, type NewReproduction } from "./reproductions.js";
 export { codeVersion } from "./codeVersion.js";
 export { newRunId, isProcessAlive } from "./runId.js";
+export {
+  BUNDLE_FORMAT,
+  exportBundle,
+  importBundle,
+  encodeBundle,
+  decodeBundle,
+  type RunBundle,
+} from "./bundle.js";

@@ -47,6 +47,18 @@ export interface OpenOptions {
   staleAfterMs?: number;
 }
 
+/**
+ * A whole run for {@link RunStore.replaceRun}: its record as stored elsewhere (the stored status, not
+ * the effective one), and its rows. Event sequence numbers are this store's own.
+ */
+export interface RunImport {
+  run: RunRecord;
+  metrics: readonly MetricInput[];
+  events: readonly Omit<EventRecord, "seq" | "runId">[];
+  artifacts: readonly ArtifactRecord[];
+  checkpoints: readonly CheckpointRecord[];
+}
+
 const isStep = (s: unknown): s is number => Number.isSafeInteger(s) && (s as number) >= 0;
 
 /**
@@ -463,6 +475,65 @@ export class RunStore {
     else rows = this.q("SELECT * FROM runs WHERE status = ?" + order).all(status) as RunRow[];
     const runs = rows.map((r) => this.record(r)).filter((r) => status === undefined || r.status === status);
     return limit === undefined ? runs : runs.slice(0, limit);
+  }
+
+  /**
+   * Writes a whole run as given — the run row with its own id and times, every metric point, event,
+   * artifact and checkpoint row — replacing, in ONE transaction, anything stored under that id before.
+   * This is how a run made elsewhere (a cluster worker's run bundle, see bundle.ts) enters this
+   * store with the same id and values: importing it twice leaves the store as importing it once, and
+   * a crash leaves either the old run or the new one, never a mix. Checkpoint files are the caller's
+   * (written under `checkpoints/` before this call); the run's sweep, if any, must exist here.
+   */
+  replaceRun(r: RunImport): void {
+    this.writable();
+    const run = r.run;
+    check(typeof run.id === "string" && /^[\w.-]+$/.test(run.id), `run id must be a word, got ${run.id}`);
+    check(RUN_STATUSES.includes(run.status), `run status must be one of ${RUN_STATUSES.join(", ")}`);
+    for (const p of r.metrics) check(isStep(p.step) && typeof p.value === "number", `bad metric point ${p.key}`);
+    this.tx(() => {
+      for (const table of ["metrics", "events", "checkpoints", "artifacts"]) {
+        this.q(`DELETE FROM ${table} WHERE run_id = ?`).run(run.id);
+      }
+      this.q(
+        `INSERT INTO runs (id, name, spec, spec_hash, status, created_at, started_at, finished_at, updated_at,
+           code_version, backend, dtype, seed, pid, hostname, summary, error, sweep_id, sweep_index)
+         VALUES (@id, @name, @spec, @specHash, @status, @createdAt, @startedAt, @finishedAt, @updatedAt,
+           @codeVersion, @backend, @dtype, @seed, @pid, @hostname, @summary, @error, @sweepId, @sweepIndex)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, spec = excluded.spec, spec_hash = excluded.spec_hash,
+           status = excluded.status, created_at = excluded.created_at, started_at = excluded.started_at,
+           finished_at = excluded.finished_at, updated_at = excluded.updated_at,
+           code_version = excluded.code_version, backend = excluded.backend, dtype = excluded.dtype,
+           seed = excluded.seed, pid = excluded.pid, hostname = excluded.hostname, summary = excluded.summary,
+           error = excluded.error, sweep_id = excluded.sweep_id, sweep_index = excluded.sweep_index`,
+      ).run({
+        ...run,
+        spec: encodeJson(run.spec ?? null),
+        summary: run.summary === null ? null : encodeJson(run.summary),
+      });
+      const metric = this.q(
+        "INSERT INTO metrics (run_id, step, key, value, finite, special) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const p of r.metrics) {
+        const v = encodeMetricValue(p.value);
+        metric.run(run.id, p.step, p.key, v.value, v.finite, v.special);
+      }
+      const event = this.q("INSERT INTO events (run_id, step, time, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)");
+      for (const e of r.events) {
+        event.run(run.id, e.step, e.time, e.kind, e.message, e.data === null ? null : encodeJson(e.data));
+      }
+      const artifact = this.q(
+        "INSERT INTO artifacts (run_id, name, step, created_at, json, blob) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const a of r.artifacts) {
+        const blob = a.kind === "blob" ? Buffer.from(a.value.buffer, a.value.byteOffset, a.value.byteLength) : null;
+        artifact.run(run.id, a.name, a.step, a.createdAt, a.kind === "json" ? encodeJson(a.value ?? null) : null, blob);
+      }
+      const ckpt = this.q(
+        "INSERT INTO checkpoints (run_id, step, path, created_at, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+      );
+      for (const c of r.checkpoints) ckpt.run(run.id, c.step, c.path, c.createdAt, c.bytes, c.sha256);
+    });
   }
 
   // ——— internals ———

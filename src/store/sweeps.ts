@@ -97,6 +97,38 @@ export class SweepTable {
     });
   }
 
+  /**
+   * Records a sweep made in another store under its own id and name (a cluster worker's scratch
+   * store, which runs members of the coordinator's sweep). An existing sweep with that id is kept;
+   * one with that name and another id is a `UserError`.
+   */
+  adopt(s: Pick<SweepRecord, "id" | "name" | "spec" | "grid" | "members" | "createdAt">): SweepRecord {
+    this.writable();
+    check(/^[\w.-]+$/.test(s.id), `sweep id must be a word, got ${s.id}`);
+    return this.tx(() => {
+      const existing = this.find(s.name) ?? this.find(s.id);
+      if (existing && existing.id !== s.id) {
+        throw new UserError(`sweep ${s.name} already exists in store ${this.dir} with id ${existing.id}, not ${s.id}`);
+      }
+      if (!existing) {
+        this.db
+          .prepare(
+            `INSERT INTO sweeps (id, name, spec, grid, members, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            s.id,
+            s.name,
+            encodeJson(s.spec ?? null),
+            encodeJson(s.grid ?? null),
+            encodeJson(s.members),
+            s.createdAt,
+            Date.now(),
+          );
+      }
+      return this.find(s.id) as SweepRecord;
+    });
+  }
+
   /** The sweep named (or with id) `nameOrId`, or undefined. */
   find(nameOrId: string): SweepRecord | undefined {
     const r = this.db.prepare("SELECT * FROM sweeps WHERE name = ? OR id = ? LIMIT 1").get(nameOrId, nameOrId) as

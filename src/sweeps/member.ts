@@ -18,7 +18,7 @@ export async function runMember(
 ): Promise<TrainResult> {
   const { resumeExperiment, runExperiment } = await import("../train/trainer.js"); // loads jax-js
   const sweep = store.sweeps.get(sweepId);
-  const member = sweep.members[index];
+  const member = sweep.members.find((m) => m.index === index);
   if (member === undefined) throw new UserError(`sweep ${sweep.name} has no member ${index}`);
   let created: string | null = null;
   const view = store.forSweepMember(sweep.id, index, (r) => (created = r.id));
