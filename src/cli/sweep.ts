@@ -7,15 +7,22 @@ import { join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { RunStore, STORE_FILE } from "../store/index.js";
 import {
+  clusterStatus,
   countMembers,
   describeOverrides,
   LocalPoolExecutor,
+  memberExperiment,
   memberStates,
   parseAxis,
+  parseRedisUrl,
   planSweep,
+  recordSweep,
+  RedisExecutor,
   runMember,
   runSweep,
+  type Executor,
   type MemberState,
+  type SweepPlan,
   type SweepProgress,
 } from "../sweeps/index.js";
 import { common, parse } from "./args.js";
@@ -26,10 +33,14 @@ type Out = (s: string) => void;
 
 export const SWEEP_USAGE = `usage: sgdlab sweep <spec.yaml|json> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...]
                     [--name NAME] [--parallel N] [--retry-failed] [--store DIR] [--quiet] [--json]
+                    [--executor redis://HOST:PORT[/DB] [--attempts K] [--detach]]
   runs the cartesian product of the --grid lists (times the --zip lists, advanced together) as one
   sweep of runs, N at a time in worker processes. Re-invoking the same command (or --name) skips
   completed members, resumes interrupted ones from their checkpoints and, with --retry-failed,
-  reruns failed ones. Exit 0 when every member completed, 1 otherwise.`;
+  reruns failed ones. Exit 0 when every member completed, 1 otherwise.
+  --executor queues the members on Redis for "sgdlab worker" processes on any machines (K attempts
+  each, default 3, with exponential backoff) and brings their runs into this store as they end;
+  --detach only queues them (collect later with the same command or "sgdlab ingest URL").`;
 
 /** Runs a blocking call with Ctrl-C/SIGTERM (and the io's signal) turned into an abort. */
 async function withAbort<T>(io: CliIo, call: (signal: AbortSignal, abort: () => void) => Promise<T>): Promise<T> {
@@ -69,9 +80,12 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       zip: { type: "string", multiple: true },
       set: { type: "string", multiple: true },
       name: { type: "string" },
-      parallel: { type: "string", default: "1" },
+      parallel: { type: "string" },
       "retry-failed": { type: "boolean", default: false },
       quiet: { type: "boolean", short: "q", default: false },
+      executor: { type: "string" },
+      attempts: { type: "string" },
+      detach: { type: "boolean", default: false },
     },
     "sweep",
   );
@@ -80,9 +94,20 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
     return 0;
   }
   if (positionals.length !== 1) throw new UserError("sweep: expected exactly one spec file\n" + SWEEP_USAGE);
-  const parallel = /^\d+$/.test(values.parallel) ? Number(values.parallel) : NaN;
+  const target = values.executor === undefined ? undefined : parseRedisUrl(values.executor);
+  if (target && values.parallel !== undefined) {
+    throw new UserError("sweep: --parallel is for local workers; with --executor, start more sgdlab workers instead");
+  }
+  if (!target && (values.detach || values.attempts !== undefined)) {
+    throw new UserError(`sweep: ${values.detach ? "--detach" : "--attempts"} needs --executor redis://HOST:PORT`);
+  }
+  const parallel = /^\d+$/.test(values.parallel ?? "1") ? Number(values.parallel ?? "1") : NaN;
   if (!Number.isSafeInteger(parallel)) {
     throw new UserError(`sweep: --parallel must be a positive integer, got "${values.parallel}"`);
+  }
+  const attempts = values.attempts === undefined ? 3 : /^\d+$/.test(values.attempts) ? Number(values.attempts) : NaN;
+  if (!(attempts >= 1 && attempts <= 100)) {
+    throw new UserError(`sweep: --attempts must be an integer from 1 to 100, got "${values.attempts}"`);
   }
   const plan = planSweep({
     spec: positionals[0],
@@ -91,14 +116,20 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
     zip: (values.zip ?? []).map((z) => parseAxis(z, "--zip")),
     name: values.name,
   });
-  const executor = new LocalPoolExecutor({ parallel });
+  const local = target ? null : new LocalPoolExecutor({ parallel });
   const store = RunStore.open(values.store ?? ".sgdlab");
+  let executor: Executor | null = local;
   try {
+    if (target) {
+      const redis = await RedisExecutor.open(target, { store, attempts });
+      executor = redis;
+      if (values.detach) return await detach(plan, store, redis, values["retry-failed"], target.display, out);
+    }
     const quiet = values.quiet || values.json;
     const r = await withAbort(io, (signal) =>
       runSweep(plan, {
         store,
-        executor,
+        executor: executor as Executor,
         retryFailed: values["retry-failed"],
         signal,
         progress: quiet ? undefined : (p) => io.err(escapeControl(progressLine(p))),
@@ -136,8 +167,40 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
     if (r.aborted) return 130;
     return bad.length === 0 ? 0 : 1;
   } finally {
+    if (target) await executor?.close();
     store.close();
   }
+}
+
+/** `--detach`: records the sweep and queues every member not ended; follows nothing. */
+async function detach(
+  plan: SweepPlan,
+  store: RunStore,
+  redis: RedisExecutor,
+  retryFailed: boolean,
+  where: string,
+  out: Out,
+): Promise<number> {
+  const { sweep } = recordSweep(store, plan);
+  let queued = 0;
+  let there = 0;
+  let ended = 0;
+  for (const m of memberStates(store, sweep)) {
+    const again = m.status === "pending" || m.status === "interrupted" || (m.status === "failed" && retryFailed);
+    if (!again) {
+      ended++;
+      continue;
+    }
+    const threads = memberExperiment(sweep.spec, sweep.name, m.index, m.overrides).spec.threads;
+    const resume = m.status === "interrupted" ? m.run?.id : undefined;
+    if (await redis.enqueue(sweep, m.index, threads, resume)) queued++;
+    else there++;
+  }
+  out(
+    `sweep ${sweep.name}: queued ${queued} member(s) on ${where} (${there} already queued or ended there, ` +
+      `${ended} ended in this store); collect: sgdlab ingest ${where} (or run this command without --detach)`,
+  );
+  return 0;
 }
 
 function memberJson(m: MemberState) {
@@ -159,52 +222,85 @@ function readStore(dir: string | undefined): RunStore | null {
   return RunStore.open(d, { readonly: true });
 }
 
-/** `sgdlab sweeps [--json]`: every sweep with its member counts. */
-export function sweepsCommand(argv: string[], out: Out): number {
-  const { values, positionals } = parse(argv, common, "sweeps");
+/**
+ * `sgdlab sweeps [--executor URL] [--json]`: every sweep with its member counts; with `--executor`,
+ * also each sweep's jobs on that Redis queue (queued, running, done, failed), the workers alive and
+ * the jobs workers rejected.
+ */
+export async function sweepsCommand(argv: string[], out: Out): Promise<number> {
+  const { values, positionals } = parse(argv, { ...common, executor: { type: "string" } }, "sweeps");
   if (values.help) {
-    out("usage: sgdlab sweeps [--store DIR] [--json]   sweeps with their member counts by status");
+    out(
+      "usage: sgdlab sweeps [--store DIR] [--executor redis://HOST:PORT[/DB]] [--json]\n" +
+        "  sweeps with their member counts by status; --executor adds their jobs on that queue and its workers",
+    );
     return 0;
   }
   if (positionals.length) throw new UserError("sweeps: takes no arguments (sgdlab show --sweep NAME for one)");
+  const target = values.executor === undefined ? undefined : parseRedisUrl(values.executor, "sweeps: --executor");
+  const cluster = target ? await clusterStatus(target) : undefined;
   const store = readStore(values.store);
-  if (store === null) {
-    out(values.json ? "[]" : "no sweeps in this store");
-    return 0;
-  }
   try {
-    const rows = store.sweeps.list().map((s) => ({ s, c: countMembers(memberStates(store, s)) }));
+    const rows = store ? store.sweeps.list().map((s) => ({ s, c: countMembers(memberStates(store, s)) })) : [];
+    const local = rows.map(({ s, c }) => ({ name: s.name, id: s.id, createdAt: s.createdAt, grid: s.grid, counts: c }));
     if (values.json) {
       out(
         JSON.stringify(
-          rows.map(({ s, c }) => ({ name: s.name, id: s.id, createdAt: s.createdAt, grid: s.grid, counts: c })),
+          cluster
+            ? { sweeps: local, queue: cluster.sweeps, workers: cluster.workers, rejected: cluster.rejected }
+            : local,
         ),
       );
       return 0;
     }
-    if (rows.length === 0) {
-      out("no sweeps in this store");
-      return 0;
+    if (rows.length === 0) out("no sweeps in this store");
+    else {
+      out(
+        table(
+          ["name", "created", "members", "completed", "failed", "diverged", "running", "interrupted", "pending"],
+          rows.map(({ s, c }) => [
+            s.name,
+            new Date(s.createdAt).toISOString().slice(0, 19).replace("T", " "),
+            String(c.total),
+            String(c.completed),
+            String(c.failed),
+            String(c.diverged),
+            String(c.running),
+            String(c.interrupted),
+            String(c.pending),
+          ]),
+        ),
+      );
     }
-    out(
-      table(
-        ["name", "created", "members", "completed", "failed", "diverged", "running", "interrupted", "pending"],
-        rows.map(({ s, c }) => [
-          s.name,
-          new Date(s.createdAt).toISOString().slice(0, 19).replace("T", " "),
-          String(c.total),
-          String(c.completed),
-          String(c.failed),
-          String(c.diverged),
-          String(c.running),
-          String(c.interrupted),
-          String(c.pending),
-        ]),
-      ),
-    );
+    if (cluster && target) {
+      out(`\njobs on ${target.display}:`);
+      if (cluster.sweeps.length === 0) out("no jobs");
+      else {
+        out(
+          table(
+            ["sweep", "queued", "running", "done", "failed"],
+            cluster.sweeps.map((q) => [
+              q.name,
+              String(q.counts.queued),
+              String(q.counts.running),
+              String(q.counts.done),
+              String(q.counts.failed),
+            ]),
+          ),
+        );
+      }
+      const w = cluster.workers;
+      out(
+        `workers alive: ${w.length}` +
+          (w.length ? ` (${w.map((x) => `${x.name} running ${x.active.length}/${x.concurrency}`).join(", ")})` : ""),
+      );
+      if (cluster.rejected.length) {
+        out(`rejected jobs: ${cluster.rejected.length} (latest: ${escapeControl(cluster.rejected[0].reason)})`);
+      }
+    }
     return 0;
   } finally {
-    store.close();
+    store?.close();
   }
 }
 

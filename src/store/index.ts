@@ -46,11 +46,4 @@ export { SweepTable, type SweepRecord, type SweepMember, type NewSweep } from ".
 export { ReproductionTable, type ReproductionRecord, type NewReproduction } from "./reproductions.js";
 export { codeVersion } from "./codeVersion.js";
 export { newRunId, isProcessAlive } from "./runId.js";
-export {
-  BUNDLE_FORMAT,
-  exportBundle,
-  importBundle,
-  encodeBundle,
-  decodeBundle,
-  type RunBundle,
-} from "./bundle.js";
+export { BUNDLE_FORMAT, exportBundle, importBundle, encodeBundle, decodeBundle, type RunBundle } from "./bundle.js";

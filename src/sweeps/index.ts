@@ -14,3 +14,22 @@ export { LocalPoolExecutor, CLI_ENTRY, MEMBER_COMMAND, type LocalPoolOptions } f
 export { memberStates, countMembers, type MemberState, type MemberStatus, type SweepCounts } from "./states.js";
 export { runMember } from "./member.js";
 export { runSweep, type SweepOptions, type SweepProgress, type SweepResult } from "./run.js";
+export {
+  parseRedisUrl,
+  checkPayload,
+  memberPayload,
+  jobIdOf,
+  BundleShelf,
+  PAYLOAD_FORMAT,
+  type RedisTarget,
+  type MemberPayload,
+} from "./redis.js";
+export {
+  RedisExecutor,
+  ingestSweeps,
+  clusterStatus,
+  type RedisExecutorOptions,
+  type ClusterStatus,
+  type QueueCounts,
+} from "./redisExecutor.js";
+export { runWorker, workerName, type WorkerOptions, type JobResult } from "./redisWorker.js";
