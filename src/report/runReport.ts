@@ -11,7 +11,7 @@ import { weightHistogramFigure } from "./grids.js";
 import { spectralDensityFigure, spreadSteps, type DensityAtStep } from "./hessian.js";
 import { reportHtml, type Report } from "./html.js";
 import type { LossInfo, OptimizerInfo } from "./labels.js";
-import { metricFigures } from "./metrics.js";
+import { metricFigures, type MetricValue } from "./metrics.js";
 import { landscapeFigures, type StoredLandscape } from "./landscape.js";
 import { renderSvg } from "./render.js";
 import { slug, type Figure } from "./spec.js";
@@ -23,6 +23,11 @@ export const DENSITY_ARTIFACT = "hessian/density";
 export interface RunReportOptions {
   /** Steps at which to draw the spectral density (default: up to 4 spread over those stored). */
   densitySteps?: readonly number[];
+  /**
+   * The metric points to draw (default: every stored point of the run). The dashboard passes a
+   * downsampled set, so that a long run's figures stay small.
+   */
+  points?: readonly MetricValue[];
 }
 
 /** Reads what a figure needs from a run's resolved spec (the fields are optional in old runs). */
@@ -55,7 +60,11 @@ export function runReport(store: RunStore, ref: string, opts: RunReportOptions =
   const run = store.getRun(ref);
   const info = specInfo(run.spec);
   const subtitle = `${run.name} · run ${run.id}`;
-  const figures = metricFigures(store.getMetrics(run.id), { loss: info.loss, optimizer: info.optimizer, subtitle });
+  const figures = metricFigures(opts.points ?? store.getMetrics(run.id), {
+    loss: info.loss,
+    optimizer: info.optimizer,
+    subtitle,
+  });
   const notes: string[] = [];
 
   const densitySteps = store
