@@ -1,24 +1,32 @@
 /**
- * `npm run bench`: prints benchmark tables and the ratio to the PyTorch CPU baselines measured on
- * the same kind of machine (bench/baselines/torch-cpu.md, "tuned" columns).
+ * `npm run bench`: sgdlab's benchmark tables, side by side with a PyTorch peer run in the same
+ * invocation when a Python with torch and scipy is importable (bench/peer.ts: Debian's
+ * `python3-torch python3-scipy`). The two programs are interleaved (sgdlab, torch, sgdlab, torch, …
+ * BENCH_ROUNDS times, default 2) and each ratio is of the medians over those rounds, so both saw the
+ * same machine at the same time. Without a peer it prints the stored baseline of 2026-11-26
+ * (bench/baselines/torch-cpu.md) and says the ratios are not from the same run.
+ * Environment: BENCH_REPS (repetitions per measurement, default 15), BENCH_ROUNDS, BENCH_EOS_STEPS
+ * (steps of the edge-of-stability workload, default 1000; 0 skips it).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findTorch, pick, torchEos, torchRows, type EosResult } from "./peer.js";
 
 interface Row {
   workload: string;
-  value: number;
+  /** sgdlab's value in each round. */
+  values: number[];
   unit: string;
-  torch?: number;
+  /** PyTorch's value in each round (same run), or a stored baseline. */
+  torch?: number[];
 }
 
-/** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env (bench/baselines/torch-cpu.md). */
-const TORCH = {
+/** PyTorch 1.13 CPU, 2 vCPU Zen 5, tuned env, measured 2026-11-26 (bench/baselines/torch-cpu.md). */
+const STORED = {
   step32_2t: 7.6,
   step32_1t: 8.8,
-  step64_2t: 16.2,
   step64_1t: 20.3,
   hvpScratch_1t: 20.2,
   hvpGraph_1t: 11.0,
@@ -36,88 +44,104 @@ function childJson(args: string[], threads: number): unknown {
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-function child(args: string[], threads: number): Record<string, number> {
-  const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
-    env: { ...process.env, SGDLAB_THREADS: String(threads) },
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`bench child ${args.join(" ")} failed:\n${r.stderr}`);
-  const line = r.stdout.trim().split("\n").pop()!;
-  return JSON.parse(line) as Record<string, number>;
+const child = (args: string[], threads: number) => childJson(args, threads) as Record<string, number>;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+const reps = Number(process.env.BENCH_REPS ?? 15);
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+const eosSteps = Number(process.env.BENCH_EOS_STEPS ?? 1000);
+const peer = findTorch();
+console.log(
+  peer
+    ? `PyTorch peer: torch ${peer.torch} (${peer.python}), interleaved with sgdlab, ${rounds} round(s); ratios from this run`
+    : "No PyTorch peer (no python3 with torch and scipy): the torch column is the stored baseline of 2026-11-26, " +
+        "not this run, so the ratios are not same-run.",
+);
+
+const rows = new Map<string, Row>();
+function add(workload: string, unit: string, value: number, torch?: number) {
+  let r = rows.get(workload);
+  if (r === undefined)
+    rows.set(workload, (r = { workload, values: [], unit, torch: torch === undefined ? undefined : [] }));
+  r.values.push(value);
+  if (torch !== undefined) r.torch!.push(torch);
 }
 
-const rows: Row[] = [];
-const reps = Number(process.env.BENCH_REPS ?? 15);
-for (const threads of [1, 2]) {
-  const r = child(["bench/trainStep.ts", "float32", String(reps)], threads);
-  rows.push({
-    workload: `MLP 784-256-256-10 tanh CE B=1000 train step, float32, ${threads} thread(s)`,
-    value: r.medianMs,
-    unit: "ms",
-    torch: threads === 1 ? TORCH.step32_1t : TORCH.step32_2t,
-  });
-}
-{
-  const r = child(["bench/trainStep.ts", "float64", String(Math.max(3, Math.floor(reps / 3)))], 1);
-  rows.push({
-    workload: "same, float64, 1 thread",
-    value: r.medianMs,
-    unit: "ms",
-    torch: TORCH.step64_1t,
-  });
-}
-{
-  const c = child(["bench/curvature.ts"], 1);
-  const hv = (x: number) => ` (${x} HVPs)`;
-  rows.push(
-    {
-      workload: "one exact HVP (same MLP, B=1000, float32, 1 thread) vs torch graph reuse",
-      value: c.hvpMs,
-      unit: "ms",
-      torch: TORCH.hvpGraph_1t,
-    },
-    {
-      workload: "  same HVP vs torch from scratch (fwd + grad + double backward)",
-      value: c.hvpMs,
-      unit: "ms",
-      torch: TORCH.hvpScratch_1t,
-    },
-    {
-      workload: `λmax to 1e-6, cold Lanczos${hv(c.coldHvps)}; torch eigsh k=1: 80 HVPs`,
-      value: c.coldMs,
-      unit: "ms",
-      torch: TORCH.eigsh1_1t,
-    },
-    {
-      workload: `λmax to 1e-6 one GD step later, warm start${hv(c.warmHvps)} vs cold${hv(c.coldMovedHvps)} ${c.coldMovedMs.toFixed(0)} ms`,
-      value: c.warmMs,
-      unit: "ms",
-    },
-    {
-      workload: `top-5 to 1e-6${hv(c.top5Hvps)}; torch eigsh k=5: 166 HVPs`,
-      value: c.top5Ms,
-      unit: "ms",
-      torch: TORCH.eigsh5_1t,
-    },
-    {
-      workload: "Hutchinson trace, 32 Rademacher probes",
-      value: c.hutchinson32Ms,
-      unit: "ms",
-      torch: TORCH.hutch32_1t,
-    },
-  );
+for (let round = 0; round < rounds; round++) {
+  for (const threads of [1, 2]) {
+    const r = child(["bench/trainStep.ts", "float32", String(reps)], threads);
+    const t = peer ? pick(torchRows(peer, "a", threads, reps), "a. MLP train step f32") : undefined;
+    add(
+      `MLP 784-256-256-10 tanh CE B=1000 train step, float32, ${threads} thread(s)`,
+      "ms",
+      r.medianMs,
+      t ?? (threads === 1 ? STORED.step32_1t : STORED.step32_2t),
+    );
+  }
+  {
+    const r = child(["bench/trainStep.ts", "float64", String(Math.max(3, Math.floor(reps / 3)))], 1);
+    const t = peer ? pick(torchRows(peer, "e", 1, 10), "e. MLP train step f64") : STORED.step64_1t;
+    add("same, float64, 1 thread", "ms", r.medianMs, t);
+  }
+  {
+    const c = child(["bench/curvature.ts"], 1);
+    const tr = peer ? torchRows(peer, "b,c,d", 1, 10) : null;
+    const hv = (x: number) => ` (${x} HVPs)`;
+    add(
+      "one exact HVP (same MLP, B=1000, float32, 1 thread) vs torch graph reuse",
+      "ms",
+      c.hvpMs,
+      tr ? pick(tr, "b. MLP HVP reuse grad graph f32") : STORED.hvpGraph_1t,
+    );
+    add(
+      "  same HVP vs torch from scratch (fwd + grad + double backward)",
+      "ms",
+      c.hvpMs,
+      tr ? pick(tr, "b. MLP HVP from scratch f32") : STORED.hvpScratch_1t,
+    );
+    add(
+      `λmax to 1e-6, cold Lanczos${hv(c.coldHvps)} vs torch eigsh k=1`,
+      "ms",
+      c.coldMs,
+      tr ? pick(tr, "c. top eig: eigsh Lanczos k=1") : STORED.eigsh1_1t,
+    );
+    add(
+      `λmax to 1e-6 one GD step later, warm start${hv(c.warmHvps)} vs cold${hv(c.coldMovedHvps)} ${c.coldMovedMs.toFixed(0)} ms`,
+      "ms",
+      c.warmMs,
+    );
+    add(
+      `top-5 to 1e-6${hv(c.top5Hvps)} vs torch eigsh k=5`,
+      "ms",
+      c.top5Ms,
+      tr ? pick(tr, "c. top eig: eigsh Lanczos k=5") : STORED.eigsh5_1t,
+    );
+    add(
+      "Hutchinson trace, 32 Rademacher probes",
+      "ms",
+      c.hutchinson32Ms,
+      tr ? pick(tr, "d. Hutchinson trace 32") : STORED.hutch32_1t,
+    );
+  }
 }
 {
   const store = mkdtempSync(join(tmpdir(), "sgdlab-bench-"));
   try {
     const r = child(["bench/example.ts", "examples/mnist-gd.yaml", store, "100"], 1);
-    rows.push({
-      workload: "examples/mnist-gd.yaml (full-batch GD, 1k MNIST), 1 thread",
-      value: r.stepsPerSec,
-      unit: "steps/s",
-    });
+    add("examples/mnist-gd.yaml (full-batch GD, 1k MNIST), 1 thread", "steps/s", r.stepsPerSec);
   } finally {
     rmSync(store, { recursive: true, force: true });
+  }
+}
+
+let eos: { sgdlab: EosResult; torch: EosResult | null } | null = null;
+if (eosSteps > 0) {
+  const dir = mkdtempSync(join(tmpdir(), "sgdlab-bench-eos-"));
+  try {
+    const sgdlab = childJson(["bench/eos.ts", dir, String(eosSteps), "20"], 1) as EosResult;
+    eos = { sgdlab, torch: peer ? torchEos(peer, dir, 1) : null };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -126,18 +150,42 @@ const methods = childJson(["bench/methods.ts", String(Math.max(3, Math.floor(rep
   ms: number;
 }[];
 
-const header = ["workload", "sgdlab", "torch (tuned)", "sgdlab / torch"];
-const body = rows.map((r) => [
-  r.workload,
-  `${r.value.toFixed(r.unit === "ms" ? 1 : 2)} ${r.unit}`,
-  r.torch === undefined ? "-" : `${r.torch} ms`,
-  r.torch === undefined ? "-" : `${(r.value / r.torch).toFixed(1)}x`,
-]);
+const torchHead = peer ? "torch (tuned), this run" : "torch (tuned), 2026-11-26";
+const header = ["workload", "sgdlab", torchHead, "sgdlab / torch"];
+const body = [...rows.values()].map((r) => {
+  const v = median(r.values);
+  const t = r.torch && r.torch.length ? median(r.torch) : undefined;
+  return [
+    r.workload,
+    `${v.toFixed(r.unit === "ms" ? 1 : 2)} ${r.unit}`,
+    t === undefined ? "-" : `${t.toFixed(1)} ms`,
+    t === undefined ? "-" : `${(v / t).toFixed(1)}x${peer ? "" : " (not same-run)"}`,
+  ];
+});
 const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
 const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(w[i])).join(" | ")} |`;
 console.log(line(header));
 console.log(`|${w.map((n) => "-".repeat(n + 2)).join("|")}|`);
 for (const b of body) console.log(line(b));
+
+if (eos) {
+  const { sgdlab, torch } = eos;
+  const at = (r: EosResult, step: number) => r.lambdas.find(([s]) => s === step)?.[1];
+  const last = sgdlab.lambdas.at(-1)?.[0] ?? 0;
+  console.log(
+    `\nEdge of stability end to end (1k MNIST digits, 784-200-200-10 tanh, ½-mean MSE, GD η=0.05, ${eosSteps} steps, ` +
+      `λmax every 20 steps; same data and θ₀ in both, 1 thread):\n`,
+  );
+  console.log("| program | seconds | HVPs | λmax at step 0 | λmax at step " + last + " | final loss |");
+  console.log("|---|---|---|---|---|---|");
+  const fmt = (name: string, r: EosResult) =>
+    `| ${name} | ${r.seconds.toFixed(1)} | ${r.hvps} | ${at(r, 0)?.toFixed(6)} | ${at(r, last)?.toFixed(4)} | ${r.finalLoss?.toPrecision(6)} |`;
+  console.log(fmt("sgdlab: Lanczos to 1e-6, warm start", sgdlab));
+  if (torch) {
+    console.log(fmt("PyTorch: scipy eigsh from scratch, default tol (Cohen et al.)", torch));
+    console.log(`\nsgdlab / torch: ${(sgdlab.seconds / torch.seconds).toFixed(2)}x (this run)`);
+  } else console.log("(no PyTorch peer in this run)");
+}
 
 const sgdMs = methods[0].ms;
 console.log("\nStep cost of each method, MLP 784-256-256-10 tanh CE, B=1000, float32, 1 thread:\n");
