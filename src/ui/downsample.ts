@@ -8,6 +8,7 @@
  * first non-finite value (NaN/±Inf) of every bucket, so that divergence stays visible. A series of n
  * points thus sends at most maxPoints + 2 finite points plus one marker per bucket that has any.
  *
+ * (Parameters bind as REAL, hence the CAST: a bucket is the integer part of (step − first) / width.)
  * The bucket aggregates use SQLite's bare-column rule (a query with a single min() or max() takes the
  * other columns from the row holding that extreme), so SQLite scans each key once per aggregate on the
  * (run_id, key, step) primary key and returns only the kept rows.
@@ -81,14 +82,16 @@ export function downsampledMetrics(
       add(q(db, `SELECT step, value, special ${BY_KEY} ORDER BY step DESC LIMIT 1`).all(runId, s.key) as Row[]);
       for (const agg of ["min", "max"])
         add(
-          q(db, `SELECT step, ${agg}(value) AS value, special ${BY_KEY} AND finite = 1 GROUP BY (step - ?) / ?`).all(
-            ...args,
-          ) as Row[],
+          q(
+            db,
+            `SELECT step, ${agg}(value) AS value, special ${BY_KEY} AND finite = 1 GROUP BY CAST((step - ?) / ? AS INTEGER)`,
+          ).all(...args) as Row[],
         );
       add(
-        q(db, `SELECT min(step) AS step, value, special ${BY_KEY} AND finite = 0 GROUP BY (step - ?) / ?`).all(
-          ...args,
-        ) as Row[],
+        q(
+          db,
+          `SELECT min(step) AS step, value, special ${BY_KEY} AND finite = 0 GROUP BY CAST((step - ?) / ? AS INTEGER)`,
+        ).all(...args) as Row[],
       );
       rows = [...kept.values()].sort((a, b) => a.step - b.step);
     }

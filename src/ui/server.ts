@@ -336,7 +336,11 @@ export async function createUiServer(opts: UiServerOptions): Promise<UiServer> {
     playground ??= StaticApp.load(join(webRoot, "playground"));
     return page(playground, (req.params as { "*": string })["*"], reply, noPlayground);
   });
-  app.get("/*", (req, reply) => page(dashboardApp, (req.params as { "*": string })["*"], reply, noDashboard));
+  app.get("/*", (req, reply) => {
+    const rel = (req.params as { "*": string })["*"];
+    if (rel.startsWith("api/")) return reply.code(404).send({ error: `no API route GET /${rel}` });
+    return page(dashboardApp, rel, reply, noDashboard);
+  });
 
   return {
     app,
