@@ -106,7 +106,7 @@ export async function runWorker(target: RedisTarget, opts: WorkerOptions = {}): 
       try {
         checked = checkPayload(job.id, job.data);
       } catch (e) {
-        const reason = e instanceof UserError ? e.message : String(e);
+        const reason = (e instanceof UserError ? e.message : String(e)).replace(/\s*\n\s*/g, " "); // one line
         const entry = { jobId: job.id, reason, worker: name, at: Date.now() };
         await redis.multi().lpush(keys.rejected, JSON.stringify(entry)).ltrim(keys.rejected, 0, 999).exec();
         log(`rejected ${job.id}: ${reason}`);
