@@ -1,0 +1,211 @@
+// The playground in a real Chromium (Debian's package, through playwright-core): the bundle from
+// `npm run build:web` served by a tiny static server under /playground/ (relative URLs only), trained
+// in the page, and its λmax compared with what `sgdlab run` computes for the page's own spec.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, extname, join, resolve, sep } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { RunStore } from "../src/store/index.js";
+import { OPTIMIZERS } from "../web/playground/state.js";
+import { browserSkip, launchBrowser } from "./browser.js";
+import { cli } from "./clikit.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const webRoot = join(root, "dist", "web");
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** Builds the bundle when `npm test`'s build has not (a single test file run on a fresh checkout). */
+function ensureBundle(): void {
+  if (existsSync(join(webRoot, "playground", "main.js"))) return;
+  const r = spawnSync(process.execPath, [join(root, "scripts", "build-web.mjs"), "playground"], { encoding: "utf8" });
+  assert.equal(r.status, 0, `build-web failed: ${r.stderr}`);
+}
+
+/** Serves dist/web (files only, nothing outside it) on an ephemeral local port. */
+async function serve(): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    let file = resolve(webRoot, `.${path}`);
+    if (path.endsWith("/")) file = join(file, "index.html");
+    if (!file.startsWith(webRoot + sep) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return { server, base: `http://127.0.0.1:${port}/playground/` };
+}
+
+const skip = browserSkip();
+
+describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
+  let browser: Browser;
+  let server: Server;
+  let base: string;
+  const errors: string[] = [];
+
+  before(async () => {
+    ensureBundle();
+    ({ server, base } = await serve());
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  /** A fresh page at `query`, ready (first session built); page errors are collected. */
+  async function open(query: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}${query}`);
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+    return page;
+  }
+
+  const value = async (page: Page, sel: string) => Number(await page.locator(sel).first().getAttribute("data-value"));
+  async function stepTimes(page: Page, n: number): Promise<void> {
+    const start = await value(page, "#step-count");
+    for (let i = 0; i < n; i++) await page.click("#step");
+    await page.waitForSelector(`#step-count[data-value="${start + n}"]`, { timeout: 60_000 });
+  }
+
+  it("trains in the page; λmax matches sgdlab run on the page's spec", async () => {
+    const page = await open("?data=moons&n=100&width=8&depth=2&act=tanh&opt=gd&lr=0.5&every=5&seed=3&backend=wasm");
+    assert.equal(await page.getAttribute("body", "data-device"), "wasm");
+    const loss0 = await value(page, "#train-loss");
+    await stepTimes(page, 11);
+    const loss11 = await value(page, "#train-loss");
+    assert.ok(loss11 < loss0, `train loss ${loss0} → ${loss11} after 11 GD steps`);
+    const pageLambda = new Map<number, number>();
+    for (const step of [0, 5, 10]) pageLambda.set(step, await value(page, `tr[data-step="${step}"] td.lambda`));
+    assert.equal(await value(page, `tr[data-step="10"] td.threshold`), 4, "GD's threshold 2/η at η = 0.5");
+
+    // the CLI on the spec the page shows (steps = the page's 11)
+    const spec = JSON.parse((await page.locator("#spec").textContent()) ?? "");
+    assert.equal(spec.steps, 11);
+    const dir = mkdtempSync(join(tmpdir(), "sgdlab-playground-"));
+    writeFileSync(join(dir, "spec.json"), JSON.stringify(spec));
+    const r = await cli(["run", join(dir, "spec.json"), "--store", join(dir, "store"), "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    const store = RunStore.open(join(dir, "store"), { readonly: true });
+    try {
+      const run = store.listRuns()[0];
+      const cliLambda = store.getMetrics(run.id, { keys: ["hessian/lambdaMax"] });
+      assert.deepEqual(
+        cliLambda.map((p) => p.step),
+        [0, 5, 10],
+      );
+      // Criterion fixed before looking: both are Lanczos Ritz values with relative residual ≤ tol = 1e-4
+      // (the probe's default), hence within 1e-4·|λ| of an eigenvalue each; the trajectories are the
+      // same float32 computation (Wasm in Chromium vs Node). A relative difference ≤ 1e-3 allows both.
+      for (const p of cliLambda) {
+        const mine = pageLambda.get(p.step)!;
+        const rel = Math.abs(mine - p.value) / Math.abs(p.value);
+        assert.ok(rel <= 1e-3, `step ${p.step}: page λmax ${mine}, CLI ${p.value} (relative difference ${rel})`);
+      }
+    } finally {
+      store.close();
+    }
+    await page.close();
+  });
+
+  it("draws the decision boundary: both class colours over most of the canvas", async () => {
+    const page = await open("?data=moons&n=100&opt=gd&lr=0.5&every=50&seed=1&backend=wasm");
+    await stepTimes(page, 30);
+    const counts = await page.evaluate(() => {
+      const c = document.querySelector("#boundary") as HTMLCanvasElement;
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let orange = 0;
+      let blue = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] - d[i + 2] > 40) orange++;
+        else if (d[i + 2] - d[i] > 40) blue++;
+      }
+      return { orange, blue, total: d.length / 4 };
+    });
+    assert.ok(counts.orange > 0.15 * counts.total, JSON.stringify(counts));
+    assert.ok(counts.blue > 0.15 * counts.total, JSON.stringify(counts));
+    await page.close();
+  });
+
+  it("restores the settings from the URL and writes changes back to it", async () => {
+    const query =
+      "data=spirals&n=120&noise=0.1&width=12&depth=3&act=relu&loss=ce&opt=sam&lr=0.2&batch=0&beta=0.9" +
+      "&rho=0.1&p=0.1&mu=0.5&every=7&seed=5&backend=wasm";
+    const page = await open(`?${query}`);
+    assert.equal(new URL(page.url()).search, `?${query}`);
+    for (const [name, v] of [
+      ["data", "spirals"],
+      ["n", "120"],
+      ["width", "12"],
+      ["depth", "3"],
+      ["act", "relu"],
+      ["opt", "sam"],
+      ["lr", "0.2"],
+      ["rho", "0.1"],
+      ["every", "7"],
+      ["seed", "5"],
+    ]) {
+      assert.equal(await page.inputValue(`[name="${name}"]`), v, name);
+    }
+    assert.equal(await page.isVisible('[name="rho"]'), true, "SAM's ρ is shown for SAM");
+    assert.equal(await page.isVisible('[name="p"]'), false, "label noise p is hidden for SAM");
+    await page.selectOption('[name="opt"]', "adam");
+    await page.waitForFunction(() => location.search.includes("opt=adam"));
+    await page.waitForSelector('body[data-ready="1"]');
+    const link = page.url();
+    await page.close();
+    const again = await open(new URL(link).search);
+    assert.equal(await again.inputValue('[name="opt"]'), "adam");
+    assert.equal(await again.inputValue('[name="width"]'), "12");
+    assert.equal(await again.inputValue('[name="data"]'), "spirals");
+    await again.close();
+  });
+
+  it("replaces invalid URL values by their defaults, with a visible note", async () => {
+    const page = await open("?lr=abc&data=circles&width=999&opt=adam");
+    const notes = (await page.locator("#notes").textContent()) ?? "";
+    assert.equal(await page.isVisible("#notes"), true);
+    assert.match(notes, /lr: expected a number in \(0, 100\], got "abc"; using the default 0.5/);
+    assert.match(notes, /data: expected one of moons, spirals, gaussianMixture, linearlySeparable, got "circles"/);
+    assert.match(notes, /width: expected an integer in \[1, 256\], got "999"/);
+    assert.equal(await page.inputValue('[name="lr"]'), "0.5");
+    assert.equal(await page.inputValue('[name="data"]'), "moons");
+    assert.equal(await page.inputValue('[name="opt"]'), "adam", "the valid setting is kept");
+    assert.match(new URL(page.url()).search, /lr=0\.5/, "the URL now holds the values in use");
+    await page.close();
+  });
+
+  it("trains a few steps with every optimizer", async () => {
+    for (const opt of OPTIMIZERS) {
+      const page = await open(`?opt=${opt}&n=60&width=6&lr=0.1&batch=16&every=2&backend=wasm`);
+      await stepTimes(page, 3);
+      assert.notEqual(
+        await page.getAttribute("#notes", "class"),
+        "error",
+        `${opt}: ${await page.textContent("#notes")}`,
+      );
+      for (const step of [0, 2]) {
+        const lambda = await value(page, `tr[data-step="${step}"] td.lambda`);
+        assert.ok(Number.isFinite(lambda) && lambda > 0, `${opt}: λmax at step ${step} is ${lambda}`);
+      }
+      await page.close();
+    }
+    assert.deepEqual(errors, [], "no uncaught errors in the pages");
+  });
+});
