@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { RunStore } from "../src/store/index.js";
+import { createUiServer } from "../src/ui/server.js";
 import { OPTIMIZERS } from "../web/playground/state.js";
 import { browserSkip, launchBrowser } from "./browser.js";
 import { cli } from "./clikit.js";
@@ -189,6 +190,29 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
     assert.equal(await page.inputValue('[name="opt"]'), "adam", "the valid setting is kept");
     assert.match(new URL(page.url()).search, /lr=0\.5/, "the URL now holds the values in use");
     await page.close();
+  });
+
+  it("trains under sgdlab ui at /playground/ (its content security policy)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sgdlab-playground-ui-"));
+    RunStore.open(dir).close();
+    const ui = await createUiServer({ store: dir, webRoot });
+    try {
+      const address = await ui.app.listen({ port: 0, host: "127.0.0.1" });
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => errors.push(e.message));
+      const csp: string[] = [];
+      page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && csp.push(m.text())));
+      const res = await page.goto(`${address}/playground/?n=60&width=6&every=2&backend=wasm`);
+      assert.match(res?.headers()["content-security-policy"] ?? "", /wasm-unsafe-eval/);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+      await stepTimes(page, 3);
+      const lambda = await value(page, 'tr[data-step="2"] td.lambda');
+      assert.ok(Number.isFinite(lambda) && lambda > 0, `λmax at step 2 is ${lambda}`);
+      assert.deepEqual(csp, [], "no content-security-policy violations");
+      await page.close();
+    } finally {
+      await ui.close();
+    }
   });
 
   it("trains a few steps with every optimizer", async () => {
