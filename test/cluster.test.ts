@@ -282,6 +282,64 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     for (let i = 0; i < 6; i++) assert.deepStrictEqual(got.get(i), want.get(i), `member ${i}`);
   });
 
+  it("--detach only queues; sgdlab ingest collects; a member failing for its spec gets --attempts tries, then is recorded failed", async () => {
+    writeFileSync(
+      join(workdir, "bad.json"),
+      JSON.stringify({ ...SMALL_SPEC, data: { kind: "csv", train: "/nonexistent/x.csv", label: 0 } }),
+    );
+    const common = ["--store", "det", "--executor", url, "--detach"];
+    const good = await sgdlab(["sweep", "spec.json", "--grid", "seed=[9]", "--name", "det", ...common]).done;
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /sweep det: queued 1 member\(s\) on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0/);
+    const bad = await sgdlab([
+      "sweep",
+      "bad.json",
+      "--name",
+      "bad",
+      "--attempts",
+      "2",
+      "--backoff-ms",
+      "500",
+      ...common,
+    ]).done;
+    assert.equal(bad.code, 0, bad.stderr);
+    let ingested = 0;
+    for (let i = 0; i < 300 && ingested < 2; i++) {
+      await sleep(200);
+      const r = await sgdlab(["ingest", url, "--store", "det", "--json"]).done;
+      assert.equal(r.code, 0, r.stderr);
+      ingested += (JSON.parse(r.stdout) as { collected: unknown[] }[]).reduce((n, x) => n + x.collected.length, 0);
+    }
+    assert.equal(ingested, 2);
+    const store = openStore("det");
+    try {
+      const [ok] = store.listRuns({ sweepId: store.sweeps.get("det").id });
+      assert.equal(ok.status, "completed");
+      const failed = store.listRuns({ sweepId: store.sweeps.get("bad").id });
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0].status, "failed");
+      assert.match(failed[0].error ?? "", /nonexistent/);
+    } finally {
+      store.close();
+    }
+    const queue = new Queue("members", {
+      prefix: "sgdlab",
+      connection: { host: "127.0.0.1", port, password: PASSWORD } as ConnectionOptions,
+    });
+    try {
+      const [job] = (await queue.getJobs(["failed"])).filter((j) => j.data?.sweep?.name === "bad");
+      assert.equal(job.attemptsMade, 2);
+    } finally {
+      await queue.close();
+    }
+    // ingesting again changes nothing; re-invoking leaves the failed member alone (no --retry-failed)
+    const again = await sgdlab(["ingest", url, "--store", "det"]).done;
+    assert.match(again.stdout, /nothing to ingest/);
+    const rerun = await sgdlab(["sweep", "bad.json", "--name", "bad", "--store", "det", "--executor", url]).done;
+    assert.equal(rerun.code, 1);
+    assert.match(rerun.stdout, /1 failed, 0 diverged \(0 run now, 1 already done\)/);
+  });
+
   it("a poisoned job payload is rejected and recorded, never run, and the workers go on", async () => {
     const queue = new Queue("members", {
       prefix: "sgdlab",

@@ -33,13 +33,13 @@ type Out = (s: string) => void;
 
 export const SWEEP_USAGE = `usage: sgdlab sweep <spec.yaml|json> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...]
                     [--name NAME] [--parallel N] [--retry-failed] [--store DIR] [--quiet] [--json]
-                    [--executor redis://HOST:PORT[/DB] [--attempts K] [--detach]]
+                    [--executor redis://HOST:PORT[/DB] [--attempts K] [--backoff-ms MS] [--detach]]
   runs the cartesian product of the --grid lists (times the --zip lists, advanced together) as one
   sweep of runs, N at a time in worker processes. Re-invoking the same command (or --name) skips
   completed members, resumes interrupted ones from their checkpoints and, with --retry-failed,
   reruns failed ones. Exit 0 when every member completed, 1 otherwise.
   --executor queues the members on Redis for "sgdlab worker" processes on any machines (K attempts
-  each, default 3, with exponential backoff) and brings their runs into this store as they end;
+  each, default 3, retried after MS, 2·MS, … ms, default 5000) and brings their runs into this store as they end;
   --detach only queues them (collect later with the same command or "sgdlab ingest URL").`;
 
 /** Runs a blocking call with Ctrl-C/SIGTERM (and the io's signal) turned into an abort. */
@@ -85,6 +85,7 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       quiet: { type: "boolean", short: "q", default: false },
       executor: { type: "string" },
       attempts: { type: "string" },
+      "backoff-ms": { type: "string" },
       detach: { type: "boolean", default: false },
     },
     "sweep",
@@ -98,8 +99,19 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
   if (target && values.parallel !== undefined) {
     throw new UserError("sweep: --parallel is for local workers; with --executor, start more sgdlab workers instead");
   }
-  if (!target && (values.detach || values.attempts !== undefined)) {
-    throw new UserError(`sweep: ${values.detach ? "--detach" : "--attempts"} needs --executor redis://HOST:PORT`);
+  const redisOnly = values.detach
+    ? "--detach"
+    : values.attempts
+      ? "--attempts"
+      : values["backoff-ms"]
+        ? "--backoff-ms"
+        : "";
+  if (!target && redisOnly) throw new UserError(`sweep: ${redisOnly} needs --executor redis://HOST:PORT`);
+  const backoffMs = /^\d+$/.test(values["backoff-ms"] ?? "5000") ? Number(values["backoff-ms"] ?? "5000") : NaN;
+  if (!(backoffMs <= 3_600_000)) {
+    throw new UserError(
+      `sweep: --backoff-ms must be a number of milliseconds up to 3600000, got "${values["backoff-ms"]}"`,
+    );
   }
   const parallel = /^\d+$/.test(values.parallel ?? "1") ? Number(values.parallel ?? "1") : NaN;
   if (!Number.isSafeInteger(parallel)) {
@@ -121,7 +133,7 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
   let executor: Executor | null = local;
   try {
     if (target) {
-      const redis = await RedisExecutor.open(target, { store, attempts });
+      const redis = await RedisExecutor.open(target, { store, attempts, backoffMs });
       executor = redis;
       if (values.detach) return await detach(plan, store, redis, values["retry-failed"], target.display, out);
     }
