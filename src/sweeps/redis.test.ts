@@ -77,7 +77,7 @@ describe("job payloads", () => {
     const p = memberPayload(sweep, 1, 1, codeVersion());
     const { exp } = checkPayload(jobIdOf(sweep.id, 1), JSON.parse(JSON.stringify(p)));
     assert.equal(exp.hash, plan.members[1].specHash);
-    assert.equal(exp.spec.optimizer.lr, 0.2);
+    assert.equal((exp.spec.optimizer as { lr?: number }).lr, 0.2);
   });
 
   it("anything else is refused with the field named, before anything runs", () => {
