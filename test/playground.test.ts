@@ -215,6 +215,47 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
     }
   });
 
+  it("trains on WebGPU where Chromium offers an adapter (SwiftShader), else falls back to Wasm with a note", async () => {
+    const query = "?data=moons&n=100&width=8&depth=2&act=tanh&opt=gd&lr=0.5&every=5&seed=3";
+    const wasm = await open(`${query}&backend=wasm`);
+    await stepTimes(wasm, 6);
+    const expected = await value(wasm, 'tr[data-step="5"] td.lambda');
+    await wasm.close();
+    // Chromium's software Vulkan (SwiftShader) gives headless Chromium a WebGPU adapter without a GPU
+    const gpuBrowser = await launchBrowser({
+      args: [
+        "--enable-unsafe-webgpu",
+        "--enable-features=Vulkan",
+        "--use-vulkan=swiftshader",
+        "--use-webgpu-adapter=swiftshader",
+      ],
+    });
+    try {
+      const page = await gpuBrowser.newPage();
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${base}${query}&backend=webgpu`);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
+      const adapter = await page.evaluate(async () => {
+        const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+        return gpu ? (await gpu.requestAdapter()) !== null : false;
+      });
+      const device = await page.getAttribute("body", "data-device");
+      if (!adapter) {
+        assert.equal(device, "wasm");
+        assert.match((await page.textContent("#notes")) ?? "", /no WebGPU adapter; using Wasm/);
+      } else {
+        assert.equal(device, "webgpu", (await page.textContent("#notes")) ?? "");
+      }
+      await stepTimes(page, 6);
+      const got = await value(page, 'tr[data-step="5"] td.lambda');
+      // float32 kernels of another backend: the same 1e-3 relative criterion as against the CLI
+      assert.ok(Math.abs(got - expected) <= 1e-3 * expected, `${device}: λmax ${got}, Wasm ${expected}`);
+      await page.close();
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
+
   it("trains a few steps with every optimizer", async () => {
     for (const opt of OPTIMIZERS) {
       const page = await open(`?opt=${opt}&n=60&width=6&lr=0.1&batch=16&every=2&backend=wasm`);
