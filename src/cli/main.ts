@@ -44,6 +44,7 @@ Usage:
                  [--tol t] [--dtype float32|float64] [--step N] [--max-iter M] [--chunk-size C]
                  [--batch-sizes 8,32,128 [--draws 5]]   λmax of mini-batch Hessians and 2/λmax
   sgdlab report <run> [--out DIR] [--density-steps S,...]   figures (SVG) and an offline HTML page
+  sgdlab ui [--port P] [--host H]   the dashboard over the store in a browser (read-only; live while runs train)
   sgdlab measures <run> | --model MODEL.json | --from-json CASE.json   complexity measures and bounds (Jiang et al. 2020)
   sgdlab rank <run> <run> <run>... | --sweep NAME   Kendall τ and granulated Ψ of each measure vs the generalization gap
   sgdlab landscape <run>|--model MODEL.json --interpolate A B [--to RUN2] | --directions random1d|random2d|hessian|pca
@@ -54,7 +55,10 @@ Usage:
   sgdlab flow <spec> [--h 0.1,0.05,...] [--time T] [--method dopri|rk4] [--unstable]   GD vs the gradient flow and the IGR-modified flow
   sgdlab sweep <spec> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...] [--name NAME]
                [--parallel N] [--retry-failed]   a grid of runs in N worker processes; re-invoke to resume
-  sgdlab sweeps                lists sweeps with member counts;  sgdlab show --sweep NAME  members × final metrics
+               [--executor redis://HOST:PORT [--detach]]   …or queued on Redis for sgdlab workers on many machines
+  sgdlab worker redis://HOST:PORT [--concurrency N] [--threads T] [--artifacts DIR]   serves a sweep queue
+  sgdlab ingest redis://HOST:PORT [--sweep NAME]   brings the runs of ended jobs into this store
+  sgdlab sweeps [--executor URL]   lists sweeps with member counts (and jobs, workers);  sgdlab show --sweep NAME  members × final metrics
   sgdlab stability <spec> --replace K [--pairs M] [--out DIR]   coupled runs on S and S⁽ⁱ⁾: ‖θ−θ'‖, stability vs the HRS bound
   sgdlab init-curvature <spec> --draws N [--keep-flattest]   λmax, trace, ‖∇L‖ at init over N seeds; keep the flattest
   sgdlab reparam <run> --alpha A [--layer K]   Dinh et al.'s α-scale: output change, λmax/trace/sharpness before and after
@@ -145,6 +149,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await hessianCmd(rest, out);
       case "report":
         return await (await import("./report.js")).reportCommand(rest, out);
+      case "ui":
+        return await (await import("./ui.js")).uiCommand(rest, out, warn, io.signal);
       case "landscape":
         return await (await import("./landscape.js")).landscapeCommand(rest, out);
       case "fit":
@@ -162,7 +168,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       case "sweep":
         return await (await import("./sweep.js")).sweepCommand(rest, out, io);
       case "sweeps":
-        return (await import("./sweep.js")).sweepsCommand(rest, out);
+        return await (await import("./sweep.js")).sweepsCommand(rest, out);
+      case "worker":
+        return await (await import("./worker.js")).workerCommand(rest, out, io);
+      case "ingest":
+        return await (await import("./worker.js")).ingestCommand(rest, out);
       case "stability":
         return await (await import("./stability.js")).stabilityCommand(rest, out);
       case "init-curvature":
@@ -175,7 +185,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await (await import("./sweep.js")).sweepMemberCommand(rest, out, io);
       default:
         throw new UserError(
-          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, fit, measures, rank, reproduce, sweep, sweeps, stability, init-curvature, reparam, scaling (see --help)`,
+          `unknown command "${cmd}"; commands: run, resume, runs, show, export, hessian, report, ui, fit, measures, rank, reproduce, sweep, sweeps, worker, ingest, stability, init-curvature, reparam, scaling (see --help)`,
         );
     }
   } catch (e) {
