@@ -19,7 +19,7 @@ import {
   type EventRecord,
   type RunRecord,
 } from "../store/index.js";
-import { downsampledMetrics, type SeriesInfo } from "./downsample.js";
+import { downsampledMetrics, keyStats, metricKeysOf, type SeriesInfo } from "./downsample.js";
 import { runsPage, type RunsPage, type RunsQuery } from "./runsTable.js";
 
 /** The most events a run page lists (the newest ones). */
@@ -108,11 +108,10 @@ export class Dashboard {
       this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ?").get(run.id) as { n: number }
     ).n;
     const events = this.store.getEvents(run.id).slice(-EVENTS_SHOWN);
-    const keys = this.db
-      .prepare(
-        "SELECT key, count(*) AS points, max(step) AS lastStep FROM metrics WHERE run_id = ? GROUP BY key ORDER BY key",
-      )
-      .all(run.id) as RunDetail["keys"];
+    const keys = metricKeysOf(this.db, run.id).map((key) => {
+      const s = keyStats(this.db, run.id, key);
+      return { key, points: s.points, lastStep: s.last };
+    });
     return {
       run,
       events,
@@ -143,7 +142,7 @@ export class Dashboard {
     if (refs.length < 1 || refs.length > COMPARE_LIMIT)
       throw new UserError(`compare: give 1 to ${COMPARE_LIMIT} run ids, got ${refs.length}`);
     const runs = refs.map((r) => this.store.getRun(r));
-    const keySets = runs.map((r) => new Set(this.store.metricKeys(r.id)));
+    const keySets = runs.map((r) => new Set(metricKeysOf(this.db, r.id)));
     const keys = [...keySets[0]].filter((k) => keySets.every((s) => s.has(k))).sort();
     const preferred = ["train/loss", "test/loss", "test/accuracy", "train/batchLoss"];
     const chosen = key ?? preferred.find((k) => keys.includes(k)) ?? keys[0];

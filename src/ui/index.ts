@@ -20,6 +20,8 @@ export {
 } from "./dashboard.js";
 export {
   downsampledMetrics,
+  metricKeysOf,
+  keyStats,
   DEFAULT_MAX_POINTS,
   MAX_POINTS_LIMIT,
   type Downsampled,
