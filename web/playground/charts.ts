@@ -15,7 +15,6 @@ export interface Series {
 
 export interface ChartOptions {
   title: string;
-  xLabel?: string;
   logY?: boolean;
 }
 
@@ -121,12 +120,12 @@ export function drawLineChart(canvas: HTMLCanvasElement, series: Series[], opts:
     ctx.fillText(fmtTick(yy), 4, p + 4);
   }
   for (const t of niceTicks(x0, x1, 5)) {
-    const p = px(t);
-    ctx.fillText(fmtTick(t), p - 8, h - 8);
+    const label = fmtTick(t);
+    const p = Math.min(px(t) - 8, w - pad.r - ctx.measureText(label).width);
+    ctx.fillText(label, p, h - 8);
   }
   ctx.strokeStyle = AXIS;
   ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
-  if (opts.xLabel) ctx.fillText(opts.xLabel, w - pad.r - ctx.measureText(opts.xLabel).width, h - 8);
   // series
   let legendX = pad.l + ctx.measureText(opts.title).width + 16;
   for (const s of series) {

@@ -235,7 +235,7 @@ function draw(): void {
       { name: "train", color: "#0877bd", points: evals.map((e) => [e.step, e.trainLoss]) },
       { name: "test", color: "#f59322", points: evals.map((e) => [e.step, e.testLoss]) },
     ],
-    { title: "loss", xLabel: "step", logY: true },
+    { title: "loss by step", logY: true },
   );
   drawLineChart(
     $<HTMLCanvasElement>("#sharpness-chart"),
@@ -248,7 +248,7 @@ function draw(): void {
         points: sharpness.filter((m) => m.threshold !== null).map((m) => [m.step, m.threshold!]),
       },
     ],
-    { title: "sharpness", xLabel: "step" },
+    { title: "sharpness by step" },
   );
 }
 
