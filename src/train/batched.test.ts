@@ -64,7 +64,7 @@ describe("batched training (trainBatched)", () => {
     }
   });
 
-  it("full-batch GD with a shared batch and Adam with a schedule agree with the sequential trainer", async () => {
+  it("full-batch GD (shared batch), Adam with a schedule, NTK MLPs and two-layer nets agree with the sequential trainer", async () => {
     const base = {
       data: { kind: "teacherStudent", dim: 2, hidden: 8, nTrain: 64, nTest: 32 },
       model: { kind: "mlp", hidden: [8, 8], activation: "tanh" },
@@ -83,9 +83,22 @@ describe("batched training (trainBatched)", () => {
         schedule: { kind: "cosine" },
       }),
     );
+    // the generic path (vmap of the gradient): models other than a plain MLP
+    const ntk = [0.05, 0.2].map((lr) =>
+      smallExperiment([`name=ntk${lr}`], {
+        ...base,
+        model: { kind: "mlp", hidden: [8, 8], activation: "tanh", parametrization: "ntk" },
+        optimizer: { kind: "sgd", lr, momentum: 0.5 },
+      }),
+    );
+    const twoLayer = [1, 2].map((seed) =>
+      smallExperiment([`seed=${seed}`, `name=two${seed}`], {
+        model: { kind: "twoLayer", width: 12, activation: "tanh" },
+      }),
+    );
     const store = tempStore();
     try {
-      for (const group of [gd, adam]) {
+      for (const group of [gd, adam, ntk, twoLayer]) {
         const seq = await sequential(store, group);
         const bat = await trainBatched(group.map((exp) => ({ exp, store })));
         for (let k = 0; k < group.length; k++) {

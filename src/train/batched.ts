@@ -5,15 +5,12 @@
  * follows the trajectory its spec would follow alone (to float32 rounding: the same operations,
  * batched).
  *
- * One step of the group is one jitted call: (L_k(θ_k), ∇L_k(θ_k)) for every member k by
- * vmap(valueAndGrad(objective.lossOn)) over the stacked Θ = [θ_1 … θ_K] (the batch shared, or
- * stacked when members' data or batches differ), then vmap(optimizer.update) with each member's
- * scheduled learning rate η_k(t) — the operations of `StepEngine`'s step, batched.
- * Members may differ in seed, `optimizer.lr`, schedule, steps, evalEvery, checkpointEvery and
- * divergenceFactor (host-side per member); everything else must be equal (`batchKey`).
- *
- * Why not ∇Σ_k L_k(θ_k) of the vmapped loss (the same gradients, since the sum separates, and 3–4×
- * faster on the Wasm backend): see {@link JAXJS_VMAP_GRAD_DEFECT}.
+ * One step of the group is one jitted call: (L_k(θ_k), ∇L_k(θ_k)) for every member k on the stacked
+ * Θ = [θ_1 … θ_K] (`groupValueAndGrad`; the batch shared, or stacked when members' data or batches
+ * differ), then vmap(optimizer.update) with each member's scheduled learning rate η_k(t) — the
+ * operations of `StepEngine`'s step, batched. Members may differ in seed, `optimizer.lr`, schedule,
+ * steps, evalEvery, checkpointEvery and divergenceFactor (host-side per member); everything else must
+ * be equal (`batchKey`).
  *
  * Supported: stateless models (no batch norm), `ce` and `mse`, optimizers `sgd` (momentum, Nesterov,
  * weight decay), `adam`, `adamw`, with or without `clipNorm`, any schedule, full batch (n ≤ chunkSize)
@@ -22,6 +19,7 @@
  * step-tuned, …: they evaluate the objective again inside the update).
  */
 import {
+  grad,
   jit,
   keep,
   np,
@@ -44,7 +42,8 @@ import type { DataSplit } from "../data/types.js";
 import { canonicalJson, type ResolvedExperiment } from "../experiments/resolve.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
 import { createLoss, createObjective, makeBatch, type Objective } from "../losses/index.js";
-import { createModel } from "../models/index.js";
+import { activate, createModel, type MlpParams } from "../models/index.js";
+import { dense } from "../models/layers.js";
 import type { Model } from "../models/types.js";
 import {
   createOptimizer,
@@ -242,16 +241,7 @@ async function setup(specs: ExperimentSpec[]): Promise<Lab> {
     const opt = createOptimizer(s0.optimizer);
     const objective = datasets[0].objective;
     const inAxis = shared ? null : 0;
-    // [L_k(θ_k), ∇L_k(θ_k)] for every member, and the optimizer per member with its η_k. The
-    // gradient is vmapped (not a gradient of the vmapped loss): see JAXJS_VMAP_GRAD_DEFECT.
-    const valueAndGrads = vmap(
-      (p: Params, x: Array, y: Array) => {
-        const r = valueAndGrad((q: Params) => objective.lossOn(q, x.ref, y.ref))(p) as [Array, Params];
-        release([x, y]);
-        return r;
-      },
-      [0, inAxis, inAxis],
-    );
+    const valueAndGrads = groupValueAndGrad(s0, objective, specs.length, inAxis);
     const update = vmap(
       (g: Params, s: OptState, p: Params, lr: Array, t: Array) => {
         const r = opt.update(g, s, p, { lr, step: t });
@@ -261,7 +251,7 @@ async function setup(specs: ExperimentSpec[]): Promise<Lab> {
       [0, 0, 0, 0, null],
     );
     const step = jit(((params, state, x, y, lr, t) => {
-      const [values, g] = valueAndGrads(keep(params), x, y) as [Array, Params];
+      const [values, g] = valueAndGrads(keep(params), x, y);
       const [u, s2] = update(g, state, keep(params), lr, t) as [Params, OptState];
       return [values, treeAdd(params, u), s2];
     }) as GroupStep);
@@ -435,6 +425,60 @@ async function train(list: readonly BatchedMember[], lab: Lab, opts: BatchedOpti
   } finally {
     if (live) release([live.params, live.opt]);
   }
+}
+
+/**
+ * Θ ↦ ([L_k(θ_k)]_k, [∇L_k(θ_k)]_k) for the stacked parameters Θ (consumes Θ, x and y; x and y
+ * shared, `inAxis` null, or stacked, 0).
+ *
+ * A plain MLP (norm "none", standard parametrization) runs as explicit batched matmuls
+ * h_{l+1} = σ(h_l W_l + b_l) with h_l [K, B, d_l] and W_l [K, d_l, d_{l+1}] — mlp.ts's forward pass
+ * through its own `dense` and `activate`, on stacked weights — and its gradient is ∇_Θ Σ_k L_k(θ_k)
+ * (the sum separates: the k-th slice is member k's gradient), the loss vmapped over members. Other
+ * stateless models run as vmap(valueAndGrad(lossOn)), 3–4× slower on the Wasm backend but right,
+ * where ∇Σ_k of their vmapped forward pass is not ({@link JAXJS_VMAP_GRAD_DEFECT}).
+ */
+function groupValueAndGrad(
+  spec: ExperimentSpec,
+  objective: Objective,
+  K: number,
+  inAxis: 0 | null,
+): (params: Params, x: Array, y: Array) => [Array, Params] {
+  const m = spec.model;
+  if (m.kind === "mlp" && m.norm === "none" && m.parametrization === "standard") {
+    const act = m.activation;
+    const forward = (p: Params, x: Array): Array => {
+      const { layers } = p as unknown as MlpParams;
+      const b = inAxis === null ? x.shape[0] : x.shape[1];
+      let h = x.reshape([inAxis === null ? 1 : K, b, -1]);
+      layers.forEach((l, i) => {
+        h = dense(h, { W: l.W, ...(l.b ? { b: l.b.reshape([K, 1, -1]) } : {}) });
+        if (i < layers.length - 1) h = activate(act, h);
+      });
+      return h;
+    };
+    const losses = vmap((out: Array, y: Array) => objective.loss(out, y), [0, inAxis]);
+    return (params, x, y) => {
+      const [g, values] = grad(
+        (q: Params) => {
+          const v = losses(forward(q, x.ref), y.ref) as Array;
+          return [v.ref.sum(), v];
+        },
+        { hasAux: true },
+      )(params) as [Params, Array];
+      release([x, y]);
+      return [values, g];
+    };
+  }
+  const vg = vmap(
+    (p: Params, x: Array, y: Array) => {
+      const r = valueAndGrad((q: Params) => objective.lossOn(q, x.ref, y.ref))(p) as [Array, Params];
+      release([x, y]);
+      return r;
+    },
+    [0, inAxis, inAxis],
+  );
+  return (params, x, y) => vg(params, x, y) as [Array, Params];
 }
 
 /**
