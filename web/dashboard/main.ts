@@ -515,7 +515,12 @@ async function comparePage(ids: string[], key: string | null): Promise<void> {
         ? h(
             "table",
             { class: "list", id: "differences" },
-            h("tr", {}, h("th", {}, "field"), ...c.runs.map((r) => h("th", {}, r.name))),
+            h(
+              "tr",
+              {},
+              h("th", {}, "field"),
+              ...c.runs.map((r) => h("th", {}, r.name, h("br"), h("span", { class: "mono" }, r.id))),
+            ),
             ...c.differences.map((d) =>
               h(
                 "tr",
