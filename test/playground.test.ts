@@ -3,7 +3,7 @@
 // in the page, and its λmax compared with what `sgdlab run` computes for the page's own spec.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve, sep } from "node:path";
@@ -26,9 +26,25 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-/** Builds the bundle when `npm test`'s build has not (a single test file run on a fresh checkout). */
+/** The newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    t = Math.max(t, st.isDirectory() ? newest(p) : st.mtimeMs);
+  }
+  return t;
+}
+
+/**
+ * Builds the bundle when `npm test`'s build has not, or when its sources (web/playground, src) changed
+ * since (a single test file run while editing).
+ */
 function ensureBundle(): void {
-  if (existsSync(join(webRoot, "playground", "main.js"))) return;
+  const bundle = join(webRoot, "playground", "main.js");
+  const sources = Math.max(newest(join(root, "web", "playground")), newest(join(root, "src")));
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= sources) return;
   const r = spawnSync(process.execPath, [join(root, "scripts", "build-web.mjs"), "playground"], { encoding: "utf8" });
   assert.equal(r.status, 0, `build-web failed: ${r.stderr}`);
 }
@@ -122,6 +138,30 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
     } finally {
       store.close();
     }
+    await page.close();
+  });
+
+  it("trains, pauses and resets; a settings change while training resets and trains on", async () => {
+    const page = await open("?n=60&width=6&every=10&backend=wasm");
+    await page.click("#train");
+    await page.waitForFunction(() => Number(document.querySelector("#step-count")!.getAttribute("data-value")) >= 20);
+    await page.click("#train");
+    await page.waitForSelector('body[data-running="0"]');
+    const paused = await value(page, "#step-count");
+    await page.waitForTimeout(300);
+    assert.equal(await value(page, "#step-count"), paused, "no steps while paused");
+    await page.click("#reset");
+    await page.waitForSelector('#step-count[data-value="0"]');
+    assert.equal(await page.locator("#sharpness-log tbody tr").count(), 0);
+    await page.click("#train");
+    await page.waitForFunction(() => Number(document.querySelector("#step-count")!.getAttribute("data-value")) >= 5);
+    await page.fill('[name="lr"]', "0.2");
+    await page.press('[name="lr"]', "Enter");
+    await page.waitForFunction(() => location.search.includes("lr=0.2"));
+    await page.waitForFunction(() => Number(document.querySelector("#step-count")!.getAttribute("data-value")) >= 10);
+    assert.equal(await value(page, 'tr[data-step="0"] td.threshold'), 10, "the new session's threshold 2/η at η = 0.2");
+    await page.click("#train");
+    await page.waitForSelector('body[data-running="0"]');
     await page.close();
   });
 

@@ -21,6 +21,8 @@ let state: PlaygroundState;
 let device: PageDevice = "wasm";
 let session: Session | null = null;
 let running = false;
+/** Bumped by every start and rebuild: a queued slice of an older loop or session does nothing. */
+let generation = 0;
 let box: Box = { x0: -1, x1: 1, y0: -1, y1: 1 };
 let grid = gridPoints(box, GRID);
 let probs: Float64Array | null = null;
@@ -100,9 +102,11 @@ form.addEventListener("change", (ev) => {
   showNotes();
   fillForm();
   writeUrl();
+  const wasRunning = running;
   void enqueue(async () => {
     if (field === "backend") await selectDevice();
     await rebuild();
+    if (wasRunning) start();
   });
 });
 
@@ -118,6 +122,7 @@ async function selectDevice(): Promise<void> {
 
 async function rebuild(): Promise<void> {
   running = false;
+  generation++;
   session?.dispose();
   session = null;
   batchLoss = [];
@@ -258,20 +263,29 @@ function updateButtons(): void {
   document.body.dataset.running = running ? "1" : "0";
 }
 
-async function tick(): Promise<void> {
-  if (!running || !session) return;
+/** One slice of training, then a redraw; re-queues itself while running the same session. */
+async function tick(gen: number): Promise<void> {
+  if (!running || !session || gen !== generation) return;
   const t0 = performance.now();
   while (running && performance.now() - t0 < SLICE_MS) await advance();
   await refresh();
   showSpec();
-  if (running) setTimeout(() => void enqueue(tick), 0);
+  if (running) setTimeout(() => void enqueue(() => tick(gen)), 0);
   else updateButtons();
 }
 
-$("#train").addEventListener("click", () => {
-  running = !running;
+function start(): void {
+  running = true;
   updateButtons();
-  if (running) void enqueue(tick);
+  const gen = ++generation;
+  void enqueue(() => tick(gen));
+}
+
+$("#train").addEventListener("click", () => {
+  if (running) {
+    running = false;
+    updateButtons();
+  } else start();
 });
 $("#step").addEventListener("click", () => {
   running = false;
@@ -286,7 +300,8 @@ $("#step").addEventListener("click", () => {
 $("#reset").addEventListener("click", () => void enqueue(rebuild));
 $("#copy-link").addEventListener("click", () => {
   void navigator.clipboard?.writeText(location.href).catch(() => undefined);
-  pageNotes.push(`link: ${location.href}`);
+  const others = pageNotes.filter((n) => !n.startsWith("link: "));
+  pageNotes.splice(0, pageNotes.length, ...others, `link: ${location.href}`);
   showNotes();
 });
 window.addEventListener("resize", () => draw());
