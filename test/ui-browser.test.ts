@@ -21,7 +21,21 @@ const skip = browserSkip();
 const dir = mkdtempSync(join(tmpdir(), "sgdlab-ui-browser-"));
 const store = join(dir, "store");
 const spec = join(dir, "spec.json");
+const curvatureSpec = join(dir, "curvature.json");
 const env = { ...process.env, SGDLAB_THREADS: "1" };
+/** Full-batch GD with every curvature instrument a run page draws: λmax vs 2/η, top-3 and bottom
+ * eigenvalues, trace, spectral density, weight histograms (landscapes are added by the CLI). */
+const CURVATURE = {
+  ...tinySpec,
+  name: "curvature",
+  batchSize: "full",
+  optimizer: { kind: "sgd", lr: 0.5 },
+  steps: 40,
+  probes: [
+    { kind: "hessian", every: 10, topK: 3, bottomK: 1, traceProbes: 4, density: { probes: 1, steps: 20 } },
+    { kind: "weightDynamics", every: 10, range: [-2, 2], bins: 20 },
+  ],
+};
 let server: ChildProcess | undefined;
 let browser: Browser | undefined;
 let url = "";
@@ -31,12 +45,14 @@ function sgdlab(args: string[]): string {
   assert.equal(r.status, 0, `sgdlab ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
-function sgdlabAsync(args: string[]): Promise<void> {
+function sgdlabAsync(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [bin, ...args, "--store", store], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn(process.execPath, [bin, ...args, "--store", store], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
     let err = "";
+    c.stdout.on("data", (d: Buffer) => (out += d));
     c.stderr.on("data", (d: Buffer) => (err += d));
-    c.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`sgdlab ${args.join(" ")}: ${err}`))));
+    c.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`sgdlab ${args.join(" ")}: ${err}`))));
   });
 }
 async function api<T>(path: string): Promise<T> {
@@ -71,6 +87,7 @@ async function checkCharts(page: Page, figures: ApiFigure[]): Promise<void> {
       rows: Number((e as HTMLElement).dataset.rows),
       rendered: Number((e as HTMLElement).dataset.rendered),
       lines: e.querySelectorAll("svg .mark-line path").length,
+      marks: e.querySelectorAll("svg .role-mark path").length,
     })),
   );
   assert.deepEqual(
@@ -86,6 +103,7 @@ async function checkCharts(page: Page, figures: ApiFigure[]): Promise<void> {
     assert.equal(d.points, want.points, `${f.id} points`);
     // one line per series (plus rule-free figures); line figures draw every series they hold
     if (want.series > 0) assert.equal(d.lines, want.series, `${f.id} line marks`);
+    else assert.ok(d.marks > 0, `${f.id} draws marks`);
   }
 }
 
@@ -99,9 +117,18 @@ before(async () => {
   writeFileSync(spec, JSON.stringify({ ...tinySpec, steps: 40 }));
   sgdlab(["run", spec, "--quiet"]);
   sgdlab(["run", spec, "--quiet", "--set", "optimizer.lr=0.5", "--set", "name=tiny-fast"]);
+  writeFileSync(curvatureSpec, JSON.stringify(CURVATURE));
   await Promise.all([
     sgdlabAsync(["sweep", spec, "--grid", "optimizer.lr=[0.1,0.3]", "--name", "lrs", "--parallel", "1"]),
     sgdlabAsync(["reproduce", "progressive-sharpening", "--size", "smoke", "--out", join(dir, "rep")]),
+    (async () => {
+      const id = /completed (\S+)/.exec(await sgdlabAsync(["run", curvatureSpec, "--quiet"]))![1];
+      for (const [mode, points] of [
+        ["random1d", "9"],
+        ["random2d", "7"],
+      ])
+        await sgdlabAsync(["landscape", id, "--directions", mode, "--points", points, "--out", join(dir, mode)]);
+    })(),
   ]);
   server = spawn(process.execPath, [bin, "ui", "--store", store, "--port", "0"], {
     env,
@@ -134,7 +161,7 @@ test("the runs table lists, sorts, searches and selects runs to compare", opts, 
   const page = await browser!.newPage();
   await open(page, "#/");
   const total = (await api<{ total: number }>("/api/runs")).total;
-  assert.equal(total, 5); // two runs, two sweep members, one reproduction member
+  assert.equal(total, 6); // two runs, two sweep members, one reproduction member, the curvature run
   assert.equal(await page.locator("#runs tbody tr").count(), total);
   await page.click("th[data-sort='name']");
   await page.waitForFunction(() => document.querySelector("#runs th[data-sort='name']")?.textContent?.includes("▲"));
@@ -190,6 +217,31 @@ test("the run page draws every figure of the report, with controls, events, spec
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
   await page.waitForSelector("#vg-tooltip-element.visible", { timeout: 10_000 });
   assert.match((await page.textContent("#vg-tooltip-element")) ?? "", /step/);
+  await page.close();
+});
+
+test("a run with curvature probes and landscapes draws every instrument", opts, async () => {
+  const page = await browser!.newPage();
+  const { runs } = await api<{ runs: { id: string }[] }>("/api/runs?q=curvature");
+  await open(page, `#/run/${runs[0].id}`);
+  const figs = await api<{ figures: ApiFigure[] }>(`/api/runs/${runs[0].id}/figures`);
+  for (const id of [
+    "sharpness",
+    "eigenvalues",
+    "hessian-trace",
+    "spectral-density",
+    "weight-histograms",
+    "landscape-random1d-loss",
+    "landscape-random2d-loss",
+  ])
+    assert.ok(
+      figs.figures.some((f) => f.id === id),
+      `${id} in ${figs.figures.map((f) => f.id).join(", ")}`,
+    );
+  await checkCharts(page, figs.figures);
+  // λmax with its threshold 2/η = 4 on one chart; λmax, λ2, λ3 and λmin traced
+  assert.equal(await page.getAttribute("section.figure[data-fig='sharpness']", "data-series"), "2");
+  assert.equal(await page.getAttribute("section.figure[data-fig='eigenvalues']", "data-series"), "4");
   await page.close();
 });
 
