@@ -4,3 +4,4 @@
  */
 export * from "./trainer.js";
 export * from "./engine.js";
+export * from "./batched.js";
