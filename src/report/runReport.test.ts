@@ -16,6 +16,7 @@ import { RunStore } from "../store/index.js";
 import { reportCommand } from "../cli/report.js";
 import { assertSvg, FIXTURE_SPEC, fixtureDensities, fixtureMetrics } from "./fixtures.testkit.js";
 import { runReport, writeReport } from "./runReport.js";
+import { browserSkip, chromiumPath } from "../../test/browser.js";
 
 function fixtureStore(): { dir: string; runId: string } {
   const dir = mkdtempSync(join(tmpdir(), "sgdlab-report-"));
@@ -149,18 +150,14 @@ test("sgdlab report through main: exit code 2 and one line on stderr for an unkn
   assert.match(err, /^sgdlab: no run nope in store .*\n$/);
 });
 
-function chromium(): string | null {
-  for (const bin of ["chromium", "chromium-browser", "google-chrome"])
-    if (spawnSync(bin, ["--version"], { stdio: "ignore" }).status === 0) return bin;
-  return null;
-}
+const chromium = chromiumPath;
 
 test(
   "the page renders every figure in a headless browser with no network",
   {
     // CI (.ci/run) installs Debian's chromium and sets SGDLAB_REQUIRE_BROWSER=1, so there a missing
-    // browser fails this test instead of skipping it
-    skip: chromium() === null && process.env.SGDLAB_REQUIRE_BROWSER !== "1" ? "no chromium binary" : false,
+    // browser fails this test instead of skipping it (test/browser.ts, shared by the browser tests)
+    skip: browserSkip(),
     timeout: 120_000,
   },
   async () => {
