@@ -9,7 +9,16 @@ import { Key } from "../core/keys.js";
 import { corruptLabels } from "./corruption.js";
 import { classCounts, takeRows } from "./dataset.js";
 import { DataConfigSchema, type DataConfig, type DataConfigInput } from "./schema.js";
-import { gaussianMixture, linearlySeparable, moons, sparseLinear, teacherStudent, twoSpirals } from "./synthetic.js";
+import {
+  circles,
+  gaussianMixture,
+  linearlySeparable,
+  moons,
+  sparseLinear,
+  teacherStudent,
+  twoSpirals,
+  xor,
+} from "./synthetic.js";
 import { balancedSubset, normalize, randomSubset, splitDataset, toLayout } from "./transforms.js";
 import type { Dataset, DataSplit } from "./types.js";
 
@@ -34,6 +43,8 @@ export const SYNTHETIC_KINDS = [
   "gaussianMixture",
   "spirals",
   "moons",
+  "circles",
+  "xor",
   "teacherStudent",
   "sparseLinear",
   "linearlySeparable",
@@ -66,6 +77,10 @@ export function syntheticSource(c: DataConfig, key: Key): DataSource | null {
       );
     case "moons":
       return synthetic(moons({ ...c, n: c.nTrain + c.nTest }, gen), c.nTrain, `moons σ=${c.noise}`);
+    case "circles":
+      return synthetic(circles({ ...c, n: c.nTrain + c.nTest }, gen), c.nTrain, `circles ρ=${c.factor} σ=${c.noise}`);
+    case "xor":
+      return synthetic(xor({ ...c, n: c.nTrain + c.nTest }, gen), c.nTrain, `xor γ=${c.margin} σ=${c.noise}`);
     case "teacherStudent": {
       const ds = teacherStudent({ ...c, n: c.nTrain + c.nTest }, gen);
       return synthetic(

@@ -54,6 +54,18 @@ const Spirals = z.strictObject({
   ...syntheticSizes,
 });
 const Moons = z.strictObject({ kind: z.literal("moons"), noise: nonNeg.default(0.1), ...syntheticSizes });
+const Circles = z.strictObject({
+  kind: z.literal("circles"),
+  noise: nonNeg.default(0.1),
+  factor: z.number().gt(0).lt(1).default(0.5),
+  ...syntheticSizes,
+});
+const Xor = z.strictObject({
+  kind: z.literal("xor"),
+  noise: nonNeg.default(0),
+  margin: nonNeg.default(0.1),
+  ...syntheticSizes,
+});
 const TeacherStudent = z.strictObject({
   kind: z.literal("teacherStudent"),
   dim: dimension.default(10),
@@ -154,6 +166,8 @@ export const DataConfigSchema = z.discriminatedUnion("kind", [
   GaussianMixture,
   Spirals,
   Moons,
+  Circles,
+  Xor,
   TeacherStudent,
   SparseLinear,
   LinearlySeparable,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Key } from "../core/keys.js";
 import {
+  circles,
   gaussianMixture,
   gaussianMixtureMeans,
   linearlySeparable,
@@ -12,6 +13,7 @@ import {
   teacherStudent,
   teacherWeights,
   twoSpirals,
+  xor,
 } from "./synthetic.js";
 import type { Dataset } from "./types.js";
 
@@ -39,6 +41,8 @@ describe("synthetic generators", () => {
     ["gaussianMixture", (k) => gaussianMixture({ n: 50, classes: 3, dim: 4 }, k)],
     ["twoSpirals", (k) => twoSpirals({ n: 50 }, k)],
     ["moons", (k) => moons({ n: 50 }, k)],
+    ["circles", (k) => circles({ n: 50 }, k)],
+    ["xor", (k) => xor({ n: 50, noise: 0.05 }, k)],
     ["teacherStudent", (k) => teacherStudent({ n: 50, noise: 0.1 }, k)],
     ["sparseLinear", (k) => sparseLinear({ n: 50, dim: 20, k: 3, noise: 0.1 }, k)],
     ["linearlySeparable", (k) => linearlySeparable({ n: 50, dim: 3 }, k)],
@@ -108,6 +112,35 @@ describe("synthetic generators", () => {
     const [m, sd] = meanStd(noisy.x.map((v, i) => v - clean.x[i]));
     assert.ok(Math.abs(m) < (5 * 0.2) / Math.sqrt(4000));
     assert.ok(Math.abs(sd - 0.2) < 5 * 0.2 * Math.sqrt(1 / (2 * 4000)));
+  });
+
+  it("circles lie on the two circles (radii 1 and ρ), balanced, and noise adds N(0, σ²)", () => {
+    const clean = circles({ n: 1000, noise: 0, factor: 0.3 }, k1);
+    const counts = [0, 0];
+    for (let i = 0; i < clean.n; i++) {
+      const r = Math.hypot(clean.x[2 * i], clean.x[2 * i + 1]);
+      counts[clean.labels![i]]++;
+      assert.ok(Math.abs(r - (clean.labels![i] === 0 ? 1 : 0.3)) < 1e-12, `radius ${r} at row ${i}`);
+    }
+    assert.deepEqual(counts, [500, 500]);
+    const noisy = circles({ n: 1000, noise: 0.2, factor: 0.3 }, k1);
+    const [m, sd] = meanStd(noisy.x.map((v, i) => v - clean.x[i]));
+    assert.ok(Math.abs(m) < (5 * 0.2) / Math.sqrt(2000));
+    assert.ok(Math.abs(sd - 0.2) < 5 * 0.2 * Math.sqrt(1 / (2 * 2000)));
+    assert.throws(() => circles({ n: 10, factor: 1 }, k1), /circles.factor must be in \(0, 1\), got 1/);
+  });
+
+  it("xor labels the quadrants, keeps the margin from both axes, and has both classes", () => {
+    const ds = xor({ n: 2000, margin: 0.2 }, k1);
+    let ones = 0;
+    for (let i = 0; i < ds.n; i++) {
+      const [a, b] = [ds.x[2 * i], ds.x[2 * i + 1]];
+      assert.ok(Math.abs(a) >= 0.2 && Math.abs(b) >= 0.2 && Math.abs(a) <= 1.2 && Math.abs(b) <= 1.2);
+      assert.equal(ds.labels![i], a * b > 0 ? 1 : 0, `row ${i}`);
+      ones += ds.labels![i];
+    }
+    // Binomial(2000, 1/2): 5 standard deviations are ±112
+    assert.ok(Math.abs(ones - 1000) < 112, `${ones} of class 1`);
   });
 
   it("moons lie on the two half-circles, and noise adds N(0, σ²)", () => {

@@ -141,6 +141,75 @@ export function moons(opts: MoonsOptions, key: Key): Dataset {
   return makeDataset({ name: "moons", xShape: [2], x, labels, numClasses: 2 });
 }
 
+/** Options of `circles`. */
+export interface CirclesOptions {
+  /** Number of examples. */
+  n: number;
+  /** Standard deviation σ of the Gaussian noise added to each coordinate (default 0.1). */
+  noise?: number;
+  /** Radius ρ of the inner circle, the outer one having radius 1 (default 0.5). */
+  factor?: number;
+}
+
+/**
+ * Two concentric circles (as scikit-learn's `make_circles`, with random angles), classes balanced in
+ * random order. With t ~ U[0, 2π): class 0 at (cos t, sin t) on the outer circle, class 1 at
+ * ρ(cos t, sin t) on the inner one; then + σ ξ, ξ ~ N(0, I₂). Not linearly separable; a radial
+ * boundary separates them. Options: `n`; `noise` σ = 0.1; `factor` ρ = 0.5.
+ */
+export function circles(opts: CirclesOptions, key: Key): Dataset {
+  const noise = opts.noise ?? 0.1;
+  const factor = opts.factor ?? 0.5;
+  checkInt(opts.n, 1, "circles.n");
+  checkNonNeg(noise, "circles.noise");
+  check(Number.isFinite(factor) && factor > 0 && factor < 1, `circles.factor must be in (0, 1), got ${factor}`);
+  const labels = balancedLabels(opts.n, 2, key.fold("labels"));
+  const rng = key.fold("x").rng();
+  const x = new Float64Array(opts.n * 2);
+  for (let i = 0; i < opts.n; i++) {
+    const t = 2 * Math.PI * rng.uniform();
+    const r = labels[i] === 0 ? 1 : factor;
+    x[2 * i] = r * Math.cos(t) + noise * rng.normal();
+    x[2 * i + 1] = r * Math.sin(t) + noise * rng.normal();
+  }
+  return makeDataset({ name: "circles", xShape: [2], x, labels, numClasses: 2 });
+}
+
+/** Options of `xor`. */
+export interface XorOptions {
+  /** Number of examples. */
+  n: number;
+  /** Standard deviation σ of the Gaussian noise added to each coordinate after labelling (default 0). */
+  noise?: number;
+  /** Gap γ pushing every point away from both axes (default 0.1). */
+  margin?: number;
+}
+
+/**
+ * The XOR problem (the classic non-linearly-separable set; Minsky & Papert 1969): u ~ U[−1, 1]²,
+ * label y = 1[u₁u₂ > 0] (class 1 in the first and third quadrants), x = u + γ·sign(u) + σ ξ,
+ * ξ ~ N(0, I₂), so that without noise every point lies at least γ from both axes. Labels follow the
+ * draw (balanced in expectation, not exactly). Options: `n`; `noise` σ = 0; `margin` γ = 0.1.
+ */
+export function xor(opts: XorOptions, key: Key): Dataset {
+  const noise = opts.noise ?? 0;
+  const margin = opts.margin ?? 0.1;
+  checkInt(opts.n, 1, "xor.n");
+  checkNonNeg(noise, "xor.noise");
+  checkNonNeg(margin, "xor.margin");
+  const rng = key.fold("x").rng();
+  const x = new Float64Array(opts.n * 2);
+  const labels = new Int32Array(opts.n);
+  for (let i = 0; i < opts.n; i++) {
+    const u1 = 2 * rng.uniform() - 1;
+    const u2 = 2 * rng.uniform() - 1;
+    labels[i] = u1 * u2 > 0 ? 1 : 0;
+    x[2 * i] = u1 + margin * Math.sign(u1) + noise * rng.normal();
+    x[2 * i + 1] = u2 + margin * Math.sign(u2) + noise * rng.normal();
+  }
+  return makeDataset({ name: "xor", xShape: [2], x, labels, numClasses: 2 });
+}
+
 /** Activations a teacher network may use. */
 export type TeacherActivation = "relu" | "tanh" | "sigmoid" | "linear";
 

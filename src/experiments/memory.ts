@@ -23,6 +23,8 @@ function dataShape(d: ExperimentSpec["data"]): { xShape: number[]; outputDim: nu
       return image ? null : { xShape: [d.dim], outputDim: d.classes };
     case "spirals":
     case "moons":
+    case "circles":
+    case "xor":
       return image ? null : { xShape: [2], outputDim: 2 };
     case "teacherStudent":
       return image ? null : { xShape: [d.dim], outputDim: d.outDim };
