@@ -9,6 +9,8 @@ import { resolveSpec } from "../src/experiments/resolve.js";
 import { runExperiment } from "../src/train/trainer.js";
 import { parseSpec, Session } from "../web/playground/session.js";
 import {
+  DATASETS,
+  DEFAULT_NOISE,
   DEFAULTS,
   OPTIMIZERS,
   formatState,
@@ -43,7 +45,7 @@ describe("playground state", () => {
   });
 
   it("falls back to the default for each invalid value, with a note naming the field", () => {
-    const { state, notes } = parseState("?lr=abc&data=circles&width=2.5&every=0&seed=-1&bogus=1&opt=adam");
+    const { state, notes } = parseState("?lr=abc&data=rings&width=2.5&every=0&seed=-1&bogus=1&opt=adam");
     assert.equal(state.lr, DEFAULTS.lr);
     assert.equal(state.data, DEFAULTS.data);
     assert.equal(state.width, DEFAULTS.width);
@@ -52,7 +54,10 @@ describe("playground state", () => {
     assert.equal(state.opt, "adam", "valid values next to invalid ones are kept");
     assert.equal(notes.length, 6, notes.join("\n"));
     assert.match(notes.join("\n"), /lr: expected a number in \(0, 100\], got "abc"/);
-    assert.match(notes.join("\n"), /data: expected one of moons, spirals, gaussianMixture, linearlySeparable/);
+    assert.match(
+      notes.join("\n"),
+      /data: expected one of moons, spirals, circles, xor, gaussianMixture, linearlySeparable/,
+    );
     assert.match(notes.join("\n"), /width: expected an integer in \[1, 256\], got "2.5"/);
     assert.match(notes.join("\n"), /unknown setting "bogus"/);
   });
@@ -81,6 +86,24 @@ describe("playground state", () => {
 });
 
 describe("playground session", () => {
+  it("builds and steps every data set", async () => {
+    await initRuntime("wasm");
+    for (const data of DATASETS) {
+      const session = new Session(
+        parseSpec(toSpec({ ...DEFAULTS, data, n: 40, width: 4, noise: DEFAULT_NOISE[data] }, 2)),
+      );
+      try {
+        assert.equal(session.data.train.n, 40, data);
+        assert.deepEqual(session.data.train.xShape, [2], data);
+        assert.equal(session.data.train.numClasses, 2, data);
+        const m = await session.measureSharpness();
+        assert.ok(m.lambdaMax > 0 && Number.isFinite(await session.trainStep()), data);
+      } finally {
+        session.dispose();
+      }
+    }
+  });
+
   /** Batch losses of every step and λmax of every measurement, stepping the page's way. */
   async function sessionTrajectory(state: PlaygroundState, steps: number) {
     const session = new Session(parseSpec(toSpec(state, steps)));

@@ -219,11 +219,14 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
   });
 
   it("replaces invalid URL values by their defaults, with a visible note", async () => {
-    const page = await open("?lr=abc&data=circles&width=999&opt=adam");
+    const page = await open("?lr=abc&data=rings&width=999&opt=adam");
     const notes = (await page.locator("#notes").textContent()) ?? "";
     assert.equal(await page.isVisible("#notes"), true);
     assert.match(notes, /lr: expected a number in \(0, 100\], got "abc"; using the default 0.5/);
-    assert.match(notes, /data: expected one of moons, spirals, gaussianMixture, linearlySeparable, got "circles"/);
+    assert.match(
+      notes,
+      /data: expected one of moons, spirals, circles, xor, gaussianMixture, linearlySeparable, got "rings"/,
+    );
     assert.match(notes, /width: expected an integer in \[1, 256\], got "999"/);
     assert.equal(await page.inputValue('[name="lr"]'), "0.5");
     assert.equal(await page.inputValue('[name="data"]'), "moons");

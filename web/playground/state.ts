@@ -8,7 +8,7 @@
 import type { ExperimentSpecInput } from "../../src/experiments/schema.js";
 
 /** The 2-D synthetic data sets (src/data/synthetic.ts) the page offers. */
-export const DATASETS = ["moons", "spirals", "gaussianMixture", "linearlySeparable"] as const;
+export const DATASETS = ["moons", "spirals", "circles", "xor", "gaussianMixture", "linearlySeparable"] as const;
 /** Optimizers, each configured exactly as a spec configures it (see `toSpec`). */
 export const OPTIMIZERS = ["gd", "sgd", "momentum", "adam", "sam", "labelNoise", "egr"] as const;
 export const ACTIVATIONS = ["tanh", "relu", "gelu", "softplus", "elu"] as const;
@@ -23,7 +23,7 @@ export interface PlaygroundState {
   data: DatasetName;
   /** Training examples (as many test examples are generated beside them). */
   n: number;
-  /** Noise σ of moons/spirals/gaussianMixture, margin γ of linearlySeparable. */
+  /** Noise σ of moons/spirals/circles/xor/gaussianMixture, margin γ of linearlySeparable. */
   noise: number;
   /** Hidden units per layer and number of hidden layers. */
   width: number;
@@ -50,6 +50,8 @@ export interface PlaygroundState {
 export const DEFAULT_NOISE: Record<DatasetName, number> = {
   moons: 0.1,
   spirals: 0.05,
+  circles: 0.1,
+  xor: 0,
   gaussianMixture: 1,
   linearlySeparable: 0.1,
 };
