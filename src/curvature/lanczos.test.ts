@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "../core/keys.js";
-import { CountingOperator, denseOperator } from "./operator.js";
+import { CountingOperator, denseOperator, type LinearOperator } from "./operator.js";
 import { lanczos, lanczosTridiagonal } from "./lanczos.js";
 import { ascending, randomOrthogonal, residualNorm, withSpectrum } from "./spectra.testkit.js";
 
@@ -127,12 +127,67 @@ describe("lanczos", () => {
     assert.equal(short.values.length, 3);
   });
 
+  it("partial reorthogonalization: the same pairs as full with fewer full passes, no ghosts", async (t) => {
+    // A diagonal operator (exact eigenvectors e_i) of dimension 3000: an isolated λmax = 100 above a
+    // bulk in [0, 1] and a cluster near the top of the bulk; plain Lanczos (no reorthogonalization)
+    // would grow spurious copies ("ghosts") of 100 long before the cluster converges.
+    const dim = 3000;
+    const rng = Key.fromSeed(20).rng();
+    const d = Float64Array.from({ length: dim }, (_, i) => (i === 0 ? 100 : i < 4 ? 1.5 - 0.01 * i : rng.uniform()));
+    const diag: LinearOperator = {
+      dim,
+      async matvec(v) {
+        return Float64Array.from(v, (x, i) => d[i] * x);
+      },
+    };
+    for (const tol of [1e-6, 1e-10]) {
+      const full = await lanczos(diag, { k: 4, tol, key: Key.fromSeed(21), reorthogonalization: "full" });
+      const part = await lanczos(diag, { k: 4, tol, key: Key.fromSeed(21) });
+      t.diagnostic(`tol ${tol}: ${part.fullReorthogonalizations} full steps of ${part.iterations}`);
+      assert.ok(full.converged && part.converged);
+      assert.equal(full.fullReorthogonalizations, full.iterations);
+      // At tol 1e-6 the basis is kept orthogonal to 1e-9 (η = min(√ε, tol/1000)); at 1e-10 to 1e-13,
+      // which this fast-converging spectrum breaks at nearly every step.
+      assert.ok(
+        tol < 1e-8 || part.fullReorthogonalizations < 0.75 * part.iterations,
+        `${part.fullReorthogonalizations} full steps of ${part.iterations} (tol ${tol})`,
+      );
+      assert.ok(Math.abs(part.iterations - full.iterations) <= 2, `${part.iterations} vs ${full.iterations} steps`);
+      const expected = [100, 1.49, 1.48, 1.47];
+      part.values.forEach((v, i) => {
+        assert.ok(Math.abs(v - expected[i]) <= 1e-12 * 100, `value ${i}: ${v} vs ${expected[i]}`);
+        // The Paige residual |β_m s_{m,i}| is the true ‖A y − θ y‖ to well under the tolerance.
+        const y = part.vectors[i];
+        let r2 = 0;
+        for (let j = 0; j < dim; j++) r2 += (d[j] * y[j] - v * y[j]) ** 2;
+        const actual = Math.sqrt(r2);
+        assert.ok(
+          Math.abs(actual - part.residuals[i]) <= 1e-3 * tol * Math.abs(v),
+          `residual ${part.residuals[i]} vs ${actual}`,
+        );
+        assert.ok(actual <= tol * Math.abs(v) * 1.001);
+        // Eigenvector e_{index} (d is diagonal) and the vectors are orthonormal.
+        const idx = [0, 1, 2, 3][i];
+        assert.ok(1 - Math.abs(y[idx]) < 1e-9, `vector ${i}`);
+        for (let k2 = 0; k2 < i; k2++) {
+          let dd = 0;
+          for (let j = 0; j < dim; j++) dd += y[j] * part.vectors[k2][j];
+          assert.ok(Math.abs(dd) < 1e-9, `y${i}·y${k2} = ${dd}`);
+        }
+      });
+    }
+  });
+
   it("rejects bad options with a message naming the field", async () => {
     const op = denseOperator(a, n);
     await assert.rejects(lanczos(op, { k: 0, key: Key.fromSeed(0) }), /k must be/);
     await assert.rejects(lanczos(op, { k: n + 1, key: Key.fromSeed(0) }), /k must be/);
     await assert.rejects(lanczos(op, { k: 3, maxIter: 2, key: Key.fromSeed(0) }), /maxIter/);
     await assert.rejects(lanczos(op, { k: 1, start: [new Float64Array(3)], key: Key.fromSeed(0) }), /start\[0\]/);
+    await assert.rejects(
+      lanczos(op, { k: 1, key: Key.fromSeed(0), reorthogonalization: "some" as "full" }),
+      /reorthogonalization must be "partial" or "full", got "some"/,
+    );
   });
 });
 
