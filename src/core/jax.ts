@@ -23,5 +23,6 @@ export {
   devices,
   devicePut,
   blockUntilReady,
+  profiler,
 } from "@jax-js/jax";
 export type { Array, DType, Device, JsTree, OwnedFunction } from "@jax-js/jax";

@@ -4,10 +4,12 @@ import {
   grad,
   hessian,
   initRuntime,
+  jit,
   jvp,
   Key,
   keep,
   np,
+  profiler,
   release,
   toHost,
   treeFromHost,
@@ -242,6 +244,67 @@ describe("hessianOperator resources", () => {
     const growth = wasmHeapBytes() - before;
     x.dispose();
     assert.ok(growth > 65536, `jvp(grad(log)) no longer leaks (${growth} bytes over 60 calls): the defect is fixed`);
+  });
+
+  it("jax-js defect canary: jit fuses jvp∘grad's elementwise tangent into the weight matmul (hvp.ts stays eager)", async () => {
+    // jax-js 0.1.25 `splitGraphDataflow` (jit fusion) materializes the producer of a `dot` operand only
+    // when that operand has a size-1 axis the other broadcasts over (`reductionInputHasReuse`). The
+    // transpose rule of `dot` inside jvp(grad) hands `dot` an operand already `broadcast` to the full
+    // [out, in, batch] shape, so the reuse is invisible and the elementwise tangent (tanh's JVP terms)
+    // is fused into the weight-gradient reduction: recomputed `in` times per element, in a 3+-operand
+    // kernel that cannot take the tiled SIMD matmul path. Measured on the bench MLP (B = 250): that one
+    // kernel took 601 of the jitted product's 1314 ms of kernel time; eager, the product is 2-operand
+    // matmuls after a materialized elementwise kernel (328 ms in all). Hence hessianOperator never jits.
+    // When this fails, jax-js materializes the tangent: re-measure jit(jvp(grad)) with bench/hvp.ts.
+    const [b, i, h, o] = [24, 40, 16, 3];
+    const model = createModel({ kind: "mlp", hidden: [h], activation: "tanh" }, [i], o);
+    const loss = createLoss({ kind: "mse" });
+    const rng = Key.fromSeed(30).rng();
+    const x = np.array(Float32Array.from(rng.normals(b * i))).reshape([b, i]);
+    const y = np.array(Float32Array.from(rng.normals(b * o))).reshape([b, o]);
+    const params = model.init(Key.fromSeed(31), "float32");
+    const v = treeFromHost(treeSpec(params), rng.normals(treeSpec(params).size)) as Params;
+    const hvp = (p: Params, t: Params, xb: JaxArray, yb: JaxArray): Params => {
+      const [g, hv] = jvp(
+        grad((q: Params) => loss(model.apply(q, xb.ref), yb.ref)),
+        [p],
+        [t],
+      ) as unknown as [Params, Params];
+      release([g, xb, yb]);
+      return hv;
+    };
+    /** nargs of every kernel reducing over the batch into the first layer's [h, i] weight gradient. */
+    const weightKernels = async (f: typeof hvp): Promise<number[]> => {
+      performance.clearMeasures();
+      profiler.startTrace();
+      try {
+        await treeToHost(f(keep(params), keep(v), x.ref, y.ref));
+      } finally {
+        profiler.stopTrace();
+      }
+      const out: number[] = [];
+      for (const e of performance.getEntriesByType("measure")) {
+        const props = ((e as PerformanceMeasure).detail as { devtools?: { properties?: [string, string][] } } | null)
+          ?.devtools?.properties;
+        const p = Object.fromEntries(props ?? []);
+        if (p.size === String(h * i) && p.reduction === `Add:${b}`) out.push(Number(p.nargs));
+      }
+      performance.clearMeasures();
+      return out;
+    };
+    const jitted = jit(hvp);
+    try {
+      const eager = await weightKernels(hvp);
+      const fused = await weightKernels(jitted);
+      assert.ok(eager.length > 0 && eager.every((n) => n <= 2), `eager weight matmuls: nargs ${eager}`);
+      assert.ok(
+        fused.some((n) => n >= 3),
+        `jit no longer fuses the tangent into the weight matmul (nargs ${fused}): the defect is fixed`,
+      );
+    } finally {
+      jitted.dispose();
+      release([params, v, x, y]);
+    }
   });
 
   it("rejects malformed specs with a UserError naming what was expected", () => {
