@@ -249,6 +249,53 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     }
   });
 
+  it("a worker stopped politely (SIGTERM) hands its job back at a fresh checkpoint without spending an attempt", async () => {
+    const args = ["sweep", "long.json", "--grid", "seed=[7]", "--name", "long"];
+    const remote = sgdlab([...args, "--store", "polite", "--executor", url]);
+    const q = client();
+    let stopped: ReturnType<typeof sgdlab> | undefined;
+    try {
+      for (let i = 0; i < 600 && !stopped; i++) {
+        await sleep(100);
+        if (!existsSync(join(workdir, "polite", "sgdlab.db"))) continue;
+        const st = openStore("polite");
+        const sweep = st.sweeps.find("long");
+        st.close();
+        if (!sweep) continue;
+        const key = `sgdlab:shelf:${sweep.id}-0`;
+        const who = await q.hget(key, "progressWorker");
+        if (Number(await q.hget(key, "progressStep")) >= 100 && who) {
+          stopped = workers.find((x) => x.child.pid === Number(who.split(":").pop()));
+          stopped?.child.kill("SIGTERM");
+        }
+      }
+    } finally {
+      q.disconnect();
+    }
+    assert.ok(stopped, "a worker shipped a checkpoint and was stopped");
+    const end = await stopped.done;
+    assert.equal(end.code, 130, end.stderr);
+    assert.match(end.stderr, /handed back at step \d+/);
+    startWorker(); // back to 3
+    const r = await remote.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepStrictEqual(sweepMetrics("polite", "long").get(0), sweepMetrics("local", "long").get(0));
+    const queue = new Queue("members", {
+      prefix: "sgdlab",
+      connection: { host: "127.0.0.1", port, password: PASSWORD } as ConnectionOptions,
+    });
+    try {
+      const st = openStore("polite");
+      const id = `${st.sweeps.get("long").id}-0`;
+      st.close();
+      const job = await queue.getJob(id);
+      assert.equal(await job?.getState(), "completed");
+      assert.equal(job?.attemptsMade, 1, "the hand-back spent no attempt");
+    } finally {
+      await queue.close();
+    }
+  });
+
   it("the Redis server restarted mid-sweep: the sweep completes, nothing lost or duplicated", async () => {
     const grid = ["--grid", "seed=[1,2,3]", "--grid", "optimizer.lr=[0.05,0.1]"];
     const q = client();
