@@ -12,4 +12,5 @@ export * from "./corruption.js";
 export * from "./batches.js";
 export { DataConfigSchema, type DataConfig, type DataConfigInput, type DataKind } from "./schema.js";
 export { loadData, parseDataConfig, datasetSummary, type DatasetSummary } from "./load.js";
+export { syntheticData, SYNTHETIC_KINDS } from "./build.js";
 export { readSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.js";
