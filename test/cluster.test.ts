@@ -4,7 +4,7 @@
 // Skipped with a reason when redis-server is missing, unless SGDLAB_REQUIRE_REDIS=1 (then it fails).
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -387,7 +387,7 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     assert.match(rerun.stdout, /1 failed, 0 diverged \(0 run now, 1 already done\)/);
   });
 
-  it("rediss:// (TLS, with a password and a CA of our own) carries a sweep end to end", async (t) => {
+  it("rediss:// (TLS, with a password and a CA of our own) carries a sweep end to end; --artifacts ships bundles as files", async (t) => {
     if (spawnSync("openssl", ["version"]).status !== 0) {
       assert.ok(!required, "SGDLAB_REQUIRE_REDIS=1 but openssl (for the test's certificate) is not installed");
       return t.skip("openssl is not installed (to make a certificate)");
@@ -452,7 +452,8 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
       }
       assert.equal(probe.code, 0, probe.stderr);
       assert.match(probe.stdout, /jobs on rediss:\/\/:\*\*\*@localhost:\d+\/0:/);
-      const w = sgdlab(["worker", tlsUrl, "--quiet"], env);
+      const shared = join(workdir, "shared"); // --artifacts: bundles as files, Redis holding their paths
+      const w = sgdlab(["worker", tlsUrl, "--quiet", "--artifacts", shared], env);
       const r = await sgdlab(
         ["sweep", "spec.json", "--grid", "seed=[1]", "--name", "tls", "--store", "tls", "--executor", tlsUrl],
         env,
@@ -460,6 +461,11 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
       w.child.kill("SIGTERM");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /1 members, 1 completed/);
+      const st = openStore("tls");
+      const [run] = st.listRuns();
+      st.close();
+      const jobDir = join(shared, `${run.sweepId}-0`);
+      assert.deepEqual(readdirSync(jobDir).sort(), ["progress.bundle", `result-${run.id}.bundle`]);
       // without the CA the certificate is refused, in one line
       const untrusted = await sgdlab(["sweeps", "--executor", tlsUrl]).done;
       assert.equal(untrusted.code, 1);
