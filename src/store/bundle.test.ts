@@ -87,6 +87,20 @@ describe("run bundles", () => {
     assert.deepEqual(readdirSync(join(dst.dir, "checkpoints", src.run.id)), ["step-2.ckpt"]);
   });
 
+  it("a failure half-way through an import leaves the run as it was (one transaction)", () => {
+    const src = sourceRun();
+    const dst = tempStore();
+    dst.sweeps.adopt(src.sweep);
+    const whole = exportBundle(src.store, src.run.id);
+    importBundle(dst, whole);
+    // metrics deleted and rewritten, then an event the schema refuses (kind NOT NULL): all rolled back
+    const broken = { ...whole, metrics: [], events: [{ ...whole.events[0], kind: null as unknown as string }] };
+    assert.throws(() => importBundle(dst, broken), /NOT NULL/);
+    assert.equal(dst.getMetrics(src.run.id).length, SPECIAL.length);
+    assert.equal(dst.getEvents(src.run.id).length, 1);
+    assert.deepEqual(dst.getRun(src.run.id), src.run);
+  });
+
   it("refuses malformed bytes, a checkpoint that is not the one named, and a run of an unknown sweep", () => {
     const src = sourceRun();
     const b = exportBundle(src.store, src.run.id);
