@@ -159,17 +159,18 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 
   for (let j = 0; ; j++) {
     const q = basis[j];
-    // A copy (slice: one memcpy; Float64Array.from iterates, ~30× slower): the algorithm updates w in
-    // place and keeps it as the next basis vector.
-    const w = (await op.matvec(q)).slice();
+    const aq = await op.matvec(q);
     matvecs++;
-    if (w.length !== n) throw new Error(`lanczos: matvec returned ${w.length} entries, expected ${n}`);
+    if (aq.length !== n) throw new Error(`lanczos: matvec returned ${aq.length} entries, expected ${n}`);
+    // The algorithm updates a copy w of A q_j in place and keeps it as the next basis vector.
+    let w: Float64Array;
     let a: number;
     let b: number;
     // Pending local correction w ← (w − c0·q_j − c1·q_{j−1}), applied in the normalization pass.
     let c0 = 0;
     let c1 = 0;
     if (omega === null) {
+      w = aq.slice(); // one memcpy (Float64Array.from iterates: ~30× slower)
       anorm = Math.max(anorm, norm(w));
       a = dot(q, w);
       axpy(-a, q, w);
@@ -178,16 +179,17 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
       a += o.coefficients[j];
       b = o.norm;
     } else {
-      // α_j and ‖A q_j‖ in one pass; the three-term recurrence in a second; then one local
-      // Gram–Schmidt pass against q_j and q_{j−1} (the recurrence's cancellation leaves O(ε‖A‖/β)
-      // components along them), whose coefficients and ‖w‖ come from a third pass (‖w − c0 q_j −
-      // c1 q_{j−1}‖² = ‖w‖² − c0² − c1², the two being orthonormal) and are applied while normalizing.
+      // Three passes over n-vectors per step: (1) copy A q_j with α_j = q_jᵀAq_j and ‖A q_j‖;
+      // (2) the three-term recurrence, with the coefficients of one local Gram–Schmidt pass against
+      // q_j and q_{j−1} (the recurrence's cancellation leaves O(ε‖A‖/β) components along them) and
+      // ‖w‖² of the result, so that ‖w − c0 q_j − c1 q_{j−1}‖² = ‖w‖² − c0² − c1² (the two are
+      // orthonormal); (3) the local correction applied while normalizing.
       const prev = j > 0 ? basis[j - 1] : q;
-      dot2(q, w, w, local, 0);
+      w = new Float64Array(n);
+      copyDot(aq, q, w, local);
       a = local[0];
       anorm = Math.max(anorm, Math.sqrt(local[1]));
-      axpy2(-a, q, j > 0 ? -beta[j - 1] : 0, prev, w);
-      dot3(q, prev, w, local);
+      recurrence(w, a, q, j > 0 ? beta[j - 1] : 0, prev, local);
       c0 = local[0];
       c1 = j > 0 ? local[1] : 0;
       const ww = local[2];
@@ -205,7 +207,9 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
       if (full) {
         if (c0 !== 0 || c1 !== 0) axpy2(-c0, q, -c1, prev, w);
         c0 = c1 = 0;
-        const o = orthogonalizePaired(w, basis);
+        // w's components along the basis are O(η‖w‖): one classical Gram–Schmidt pass removes them
+        // to rounding, a second runs only if the first cancelled (DGKS), as in ARPACK's dsaitr.
+        const o = orthogonalizeDgks(w, basis);
         a += o.coefficients[j];
         b = o.norm;
       }
@@ -520,35 +524,75 @@ function dot2(x0: Float64Array, x1: Float64Array, y: Float64Array, out: Float64A
   out[o + 1] = b0 + b1 + (b2 + b3);
 }
 
-/** x0ᵀy, x1ᵀy and yᵀy (out[0..2]) in one pass over y, two interleaved accumulators each. */
-function dot3(x0: Float64Array, x1: Float64Array, y: Float64Array, out: Float64Array): void {
+/** y ← x (a copy) with out[0] = qᵀx and out[1] = xᵀx, in one pass. */
+function copyDot(x: Float64Array, q: Float64Array, y: Float64Array, out: Float64Array): void {
   const n = y.length;
   const m = n - (n % 2);
   let a0 = 0;
   let a1 = 0;
   let b0 = 0;
   let b1 = 0;
-  let c0 = 0;
-  let c1 = 0;
   let i = 0;
   for (; i < m; i += 2) {
-    const y0 = y[i];
-    const y1 = y[i + 1];
-    a0 += x0[i] * y0;
-    a1 += x0[i + 1] * y1;
-    b0 += x1[i] * y0;
-    b1 += x1[i + 1] * y1;
-    c0 += y0 * y0;
-    c1 += y1 * y1;
+    const x0 = x[i];
+    const x1 = x[i + 1];
+    y[i] = x0;
+    y[i + 1] = x1;
+    a0 += q[i] * x0;
+    a1 += q[i + 1] * x1;
+    b0 += x0 * x0;
+    b1 += x1 * x1;
   }
   for (; i < n; i++) {
-    a0 += x0[i] * y[i];
-    b0 += x1[i] * y[i];
-    c0 += y[i] * y[i];
+    y[i] = x[i];
+    a0 += q[i] * x[i];
+    b0 += x[i] * x[i];
   }
   out[0] = a0 + a1;
   out[1] = b0 + b1;
-  out[2] = c0 + c1;
+}
+
+/**
+ * The three-term step w ← w − a·q − b·p in place, returning (of the updated w) out[0] = qᵀw,
+ * out[1] = pᵀw and out[2] = wᵀw, in one pass.
+ */
+function recurrence(w: Float64Array, a: number, q: Float64Array, b: number, p: Float64Array, out: Float64Array): void {
+  const n = w.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const qi = q[i];
+    const pi = p[i];
+    const wi = w[i] - a * qi - b * pi;
+    w[i] = wi;
+    s0 += qi * wi;
+    s1 += pi * wi;
+    s2 += wi * wi;
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+}
+
+/**
+ * One classical Gram–Schmidt pass of w against the basis, a second only when the first cancelled
+ * more than half the norm (the DGKS test, Daniel, Gragg, Kaufman & Stewart 1976, η = 1/√2; ARPACK's
+ * dsaitr). Enough when w is already nearly orthogonal to the basis (partial reorthogonalization).
+ */
+function orthogonalizeDgks(
+  w: Float64Array,
+  basis: readonly Float64Array[],
+): { norm: number; coefficients: Float64Array } {
+  const before = norm(w);
+  const total = projectOutPaired(w, basis);
+  let after = norm(w);
+  if (after < before / Math.SQRT2 && after > 0) {
+    const c2 = projectOutPaired(w, basis);
+    for (let i = 0; i < total.length; i++) total[i] += c2[i];
+    after = norm(w);
+  }
+  return { norm: after, coefficients: total };
 }
 
 /** y ← s·((y + c0·x0) + c1·x1) in one pass. */
