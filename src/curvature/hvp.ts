@@ -153,8 +153,12 @@ export function chunkedOperator(
  * forward-over-reverse differentiation (Pearlmutter 1994, "Fast exact multiplication by the Hessian";
  * H_c v = ∂/∂ε ∇L_c(θ + εv)|₀ = `jvp(grad(L_c), [θ], [v])`), or its `linearize`d form (see
  * `ProductMode`). Never reverse-over-reverse (wrong numbers on jax-js 0.1.25 Wasm float32) and never
- * jitted (4× slower and +275 MB in bench/hvp.ts). Host vectors are float64; the products run in the
- * parameters' dtype.
+ * jitted (4× slower and +275 MB in bench/hvp.ts): jax-js 0.1.25's jit fusion hands the weight-gradient
+ * matmuls of jvp∘grad an operand already broadcast to [out, in, batch], misses the reuse, and fuses the
+ * elementwise tangent into the matmul's reduction (recomputed `in` times per element, no tiled SIMD
+ * path: one kernel is ~46% of the jitted product's time; canary in hvp.test.ts). Eager, the tangent is
+ * materialized once and every matmul is a plain two-operand one. Host vectors are float64; the
+ * products run in the parameters' dtype.
  *
  * @param theta the point (consumed: the operator owns it). @param opts.mode default "auto".
  * @param opts.maxLinearizedExamples default 8192.
