@@ -60,7 +60,18 @@ async function api<T>(path: string): Promise<T> {
   assert.equal(r.status, 200, path);
   return (await r.json()) as T;
 }
+/** Requests a page made to anything but the dashboard's own origin (the page must work offline). */
+const external: string[] = [];
+let requests = 0;
+const watched = new WeakSet<Page>();
 async function open(page: Page, hash: string): Promise<void> {
+  if (!watched.has(page)) {
+    watched.add(page);
+    page.on("request", (r) => {
+      requests++;
+      if (!/^(data|blob):/.test(r.url()) && !r.url().startsWith(`${url}/`)) external.push(r.url());
+    });
+  }
   await page.goto(`${url}/${hash}`);
   await page.waitForSelector("body[data-ready='1']", { timeout: 60_000 });
   assert.equal(await page.evaluate(() => document.body.dataset.error ?? ""), "", `page ${hash}`);
@@ -337,4 +348,9 @@ test("a run started from the CLI appears without a reload, and its page updates 
     await exited;
   }
   await page.close();
+});
+
+test("no page fetched anything from another origin (vega and the page are bundled)", opts, () => {
+  assert.ok(requests > 20, `${requests} requests observed`);
+  assert.deepEqual(external, []);
 });
