@@ -192,7 +192,11 @@ describe("the jax-js code-generator patch (patches/@jax-js+jax+0.1.25.patch)", (
       .array(Float32Array.from({ length: 8 * 10 }, (_, i) => (i % 10 < 5 ? 1 : Math.floor(i / 10))))
       .reshape([8, 10]);
     const got = await toHost(np.matmul(a, b.transpose()));
-    assert.deepEqual([...got], new Array(32).fill(3), "the K-tail vector path is not in use: is the patch applied?");
+    assert.deepEqual(
+      [...got],
+      [...new Float64Array(32).fill(3)],
+      "the K-tail vector path is not in use: is the patch applied?",
+    );
   });
 
   it("runs a float64 K = 10 A·Bᵀ product through the f64x2 kernel", async () => {
@@ -204,6 +208,10 @@ describe("the jax-js code-generator patch (patches/@jax-js+jax+0.1.25.patch)", (
       .array(Float64Array.from({ length: 8 * 10 }, (_, i) => (i % 10 < 4 ? 1 : Math.floor(i / 10))))
       .reshape([8, 10]);
     const got = await toHost(np.matmul(a, b.transpose()));
-    assert.deepEqual([...got], new Array(32).fill(2), "the float64 vector path is not in use: is the patch applied?");
+    assert.deepEqual(
+      [...got],
+      [...new Float64Array(32).fill(2)],
+      "the float64 vector path is not in use: is the patch applied?",
+    );
   });
 });
