@@ -146,8 +146,16 @@ describe("batched training (trainBatched)", () => {
     }
   });
 
-  it("ends a diverging member diverged while the others complete", async () => {
-    const exps = [0.1, 1e4].map((lr, i) => smallExperiment([`optimizer.lr=${lr}`, `name=d${i}`, "steps=20"]));
+  for (const batch of ["16", '"full"']) {
+    it(`ends a diverging member diverged while the others complete (batchSize ${batch})`, async () => {
+      await divergence(batch);
+    });
+  }
+
+  async function divergence(batch: string) {
+    const exps = [0.1, 1e4].map((lr, i) =>
+      smallExperiment([`optimizer.lr=${lr}`, `name=d${i}`, "steps=20", `batchSize=${batch}`, "divergenceFactor=100"]),
+    );
     const store = tempStore();
     try {
       const [seq] = await sequential(store, [exps[1]]);
@@ -156,6 +164,8 @@ describe("batched training (trainBatched)", () => {
       assert.equal(bat[1].status, "diverged");
       assert.equal(seq.status, "diverged");
       assert.equal(bat[1].step, seq.step);
+      // nothing recorded past the divergence, even when it happened inside an unrolled chunk
+      compareRuns(metricMap(store, seq.runId), metricMap(store, bat[1].runId), 2e-4, "diverged member");
       assert.equal(store.listCheckpoints(bat[1].runId).length, 0);
       assert.deepEqual(
         store.getEvents(bat[1].runId).map((e) => [e.kind, e.step]),
@@ -164,7 +174,7 @@ describe("batched training (trainBatched)", () => {
     } finally {
       store.close();
     }
-  });
+  }
 
   it("refuses unsupported specs and mixed groups with one-line errors naming the field, writing nothing", async () => {
     const cases: [string[], Record<string, unknown>, RegExp][] = [
