@@ -71,7 +71,7 @@ before(async () => {
   w.appendMetrics(long.id, pts);
   w.putArtifact(long.id, "notes/json", 3, { a: 1, b: [1, 2] });
   w.putArtifact(long.id, "raw/bytes", 4, new Uint8Array([1, 2, 3]));
-  w.finishRun(long.id, "completed", { summary: { step: 19999, "train/loss": 0.5 } });
+  w.finishRun(long.id, "completed", { summary: { step: 19999, "train/loss": 0.5, "test/loss": NaN } });
   w.close();
 
   mkdirSync(join(web, "dashboard"));
@@ -100,6 +100,7 @@ test("the runs table pages, sorts, searches and filters in the store", async () 
     ["long", "tiny-fast", "tiny"],
   );
   assert.equal(runs[1].steps, 30);
+  assert.equal(runs[0].summary["test/loss"], "NaN"); // non-finite values survive as in export --format json
   assert.equal(typeof runs[1].summary["test/accuracy"], "number");
   const byName = await json("/api/runs?sort=name&order=asc&limit=2&offset=1");
   assert.deepEqual(

@@ -98,6 +98,11 @@ export async function createUiServer(opts: UiServerOptions): Promise<UiServer> {
     ajv: { customOptions: { allErrors: false } },
   });
 
+  // NaN and ±Infinity (a diverged run's final loss) travel as the strings "NaN", "Infinity",
+  // "-Infinity", as in `sgdlab export --format json` (JSON itself would turn them into null)
+  app.setReplySerializer((payload) =>
+    JSON.stringify(payload, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)),
+  );
   app.addHook("onRequest", async (req, reply) => {
     if ((opts.loopback ?? true) && !LOOPBACK_HOSTS.has(hostOf(req.headers.host))) {
       await reply
