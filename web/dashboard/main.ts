@@ -59,9 +59,13 @@ live.addEventListener("change", (ev) => {
 });
 live.addEventListener("error", () => (document.body.dataset.live = "reconnecting"));
 
-/** Calls `fn` at most once per `ms`, the last call always landing (a trailing edge). */
+/**
+ * Calls `fn` at most once per `ms` (or per twice its own last duration, if longer: a slow page of a long
+ * run does not keep the server busy), the last call always landing (a trailing edge).
+ */
 function throttle(fn: () => Promise<void>, ms: number): () => void {
   let last = 0;
+  let took = 0;
   let timer: number | undefined;
   let running = false;
   const run = async () => {
@@ -78,11 +82,12 @@ function throttle(fn: () => Promise<void>, ms: number): () => void {
       showError(e);
     } finally {
       running = false;
+      took = Date.now() - last;
     }
   };
   return () => {
     if (timer !== undefined) return;
-    timer = window.setTimeout(run, Math.max(0, last + ms - Date.now()));
+    timer = window.setTimeout(run, Math.max(0, last + Math.max(ms, 2 * took) - Date.now()));
   };
 }
 
