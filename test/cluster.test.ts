@@ -200,6 +200,18 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     };
     assert.deepEqual(js.queue.find((x) => x.name === "grid")?.counts, { queued: 0, running: 0, done: 12, failed: 0 });
     assert.equal(js.workers.length, 3);
+    // plain `sgdlab sweeps` finds the queue the sweep ran on (its password from the environment)
+    const plain = await sgdlab(["sweeps", "--store", "remote"], { SGDLAB_REDIS_PASSWORD: PASSWORD }).done;
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, new RegExp(`jobs on redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0:\n`));
+    assert.match(plain.stdout, /\ngrid +0 +0 +12 +0\n/);
+    assert.match(plain.stdout, /workers alive: 3 /);
+    const noPass = await sgdlab(["sweeps", "--store", "remote"]).done;
+    assert.equal(noPass.code, 0, noPass.stderr);
+    assert.match(
+      noPass.stdout,
+      /jobs on redis:\/\/127\.0\.0\.1:\d+\/0: not reachable \(cannot reach Redis .*(NOAUTH|auth)/i,
+    );
   });
 
   it("a worker killed with SIGKILL mid-run: another worker finishes its job from the latest checkpoint, bit-identical", async () => {

@@ -128,6 +128,13 @@ CREATE TABLE reproductions (
 CREATE INDEX reproductions_by_name ON reproductions(name, created_at);
 `,
   },
+  {
+    version: 5,
+    description: "sweeps remember the job queue they ran on (a redis:// URL without its password)",
+    sql: `
+ALTER TABLE sweeps ADD COLUMN executor TEXT;
+`,
+  },
 ];
 
 /** The schema version this code writes: the number of migrations. */

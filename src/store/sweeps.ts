@@ -32,6 +32,8 @@ export interface SweepRecord {
   /** The coordinator process that last claimed the sweep (null once it released it). */
   ownerPid: number | null;
   ownerHost: string | null;
+  /** The job queue the sweep's members were sent to (`redis://…` without password), or null (local). */
+  executor: string | null;
 }
 
 interface SweepRow {
@@ -44,6 +46,7 @@ interface SweepRow {
   updated_at: number;
   owner_pid: number | null;
   owner_host: string | null;
+  executor: string | null;
 }
 
 function fromRow(r: SweepRow): SweepRecord {
@@ -57,11 +60,12 @@ function fromRow(r: SweepRow): SweepRecord {
     updatedAt: r.updated_at,
     ownerPid: r.owner_pid,
     ownerHost: r.owner_host,
+    executor: r.executor ?? null,
   };
 }
 
 /**
- * The `sweeps` table (schema version 3): one row per sweep name, holding its base spec, grid and
+ * The `sweeps` table (schema version 3; `executor` since 5): one row per sweep name, holding its base spec, grid and
  * member list (JSON). Member runs are ordinary `runs` rows with `sweep_id` and `sweep_index` set
  * (see `RunStore.forSweepMember`); a member's state is its newest run. A coordinator *claims* a
  * sweep (owner pid and host) while it runs it, so that two coordinators never run the same sweep at
@@ -171,6 +175,12 @@ export class SweepTable {
         .prepare("UPDATE sweeps SET owner_pid = ?, owner_host = ?, updated_at = ? WHERE id = ?")
         .run(process.pid, this.host, now, id);
     });
+  }
+
+  /** Records the job queue the sweep's members are sent to (a URL without password; null: local). */
+  setExecutor(id: string, executor: string | null): void {
+    this.writable();
+    this.tx(() => this.db.prepare("UPDATE sweeps SET executor = ? WHERE id = ?").run(executor, id));
   }
 
   /** Marks the claim alive now. */

@@ -20,6 +20,7 @@ describe("Redis URLs", () => {
       password: undefined,
       tls: false,
       display: "redis://127.0.0.1:6380/2",
+      bare: "redis://127.0.0.1:6380/2",
     });
     const t = parseRedisUrl("rediss://bob:p%40ss@redis.example.org");
     assert.equal(t.port, 6379);
@@ -28,6 +29,7 @@ describe("Redis URLs", () => {
     assert.equal(t.password, "p@ss");
     assert.equal(t.tls, true);
     assert.equal(t.display, "rediss://bob:***@redis.example.org/0");
+    assert.equal(t.bare, "rediss://bob@redis.example.org/0");
     assert.deepEqual(redisOptions(t).tls, { servername: "redis.example.org" });
     assert.equal(parseRedisUrl("redis://:x@[::1]:7000").host, "::1");
     assert.equal(redisOptions(parseRedisUrl("redis://h")).tls, undefined);
@@ -71,6 +73,7 @@ describe("job payloads", () => {
     updatedAt: 1,
     ownerPid: null,
     ownerHost: null,
+    executor: null,
   };
 
   it("a coordinator's payload validates on a worker and resolves to the recorded spec", () => {

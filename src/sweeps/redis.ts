@@ -27,8 +27,10 @@ export interface RedisTarget {
   username?: string;
   password?: string;
   tls: boolean;
-  /** The URL without its password, for messages and listings. */
+  /** The URL with its password masked, for messages and listings. */
   display: string;
+  /** The URL without its password (what a sweep remembers; the password comes from the environment). */
+  bare: string;
 }
 
 /**
@@ -59,7 +61,8 @@ export function parseRedisUrl(text: string, flag = "--executor"): RedisTarget {
   const tls = u.protocol === "rediss:";
   const host = u.hostname.replace(/^\[|\]$/g, "");
   const who = username ? `${username}${password ? ":***" : ""}@` : password ? ":***@" : "";
-  return { host, port, db, username, password, tls, display: `${u.protocol}//${who}${u.host}/${db}` };
+  const bare = `${u.protocol}//${username ? `${encodeURIComponent(username)}@` : ""}${u.host}/${db}`;
+  return { host, port, db, username, password, tls, display: `${u.protocol}//${who}${u.host}/${db}`, bare };
 }
 
 /**

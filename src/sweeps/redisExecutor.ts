@@ -83,6 +83,7 @@ export class RedisExecutor implements Executor {
   private constructor(
     private readonly cluster: Cluster,
     private readonly opts: RedisExecutorOptions,
+    private readonly target: RedisTarget,
   ) {}
 
   static async open(target: RedisTarget, opts: RedisExecutorOptions): Promise<RedisExecutor> {
@@ -90,7 +91,7 @@ export class RedisExecutor implements Executor {
     if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > 100) {
       throw new UserError(`sweep: --attempts must be an integer from 1 to 100, got ${attempts}`);
     }
-    return new RedisExecutor(await Cluster.open(target, "follow", opts.artifactsDir), opts);
+    return new RedisExecutor(await Cluster.open(target, "follow", opts.artifactsDir), opts, target);
   }
 
   /**
@@ -102,6 +103,8 @@ export class RedisExecutor implements Executor {
     const { queue, shelf } = this.cluster;
     const store = this.opts.store;
     const jobId = jobIdOf(sweep.id, index);
+    // `sgdlab sweeps` then shows this sweep's jobs without being told where they are
+    if (store.sweeps.get(sweep.id).executor !== this.target.bare) store.sweeps.setExecutor(sweep.id, this.target.bare);
     const job = await Job.fromId(queue, jobId);
     if (job) {
       const state = await job.getState();
