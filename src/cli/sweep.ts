@@ -22,6 +22,8 @@ import {
   runSweep,
   type Executor,
   type MemberState,
+  type ClusterStatus,
+  type RedisTarget,
   type SweepPlan,
   type SweepProgress,
 } from "../sweeps/index.js";
@@ -234,33 +236,62 @@ function readStore(dir: string | undefined): RunStore | null {
   return RunStore.open(d, { readonly: true });
 }
 
+/** One job queue's state, as `sgdlab sweeps` shows it (or why it could not be read). */
+interface QueueView {
+  target: RedisTarget;
+  status?: ClusterStatus;
+  error?: string;
+}
+
 /**
- * `sgdlab sweeps [--executor URL] [--json]`: every sweep with its member counts; with `--executor`,
- * also each sweep's jobs on that Redis queue (queued, running, done, failed), the workers alive and
- * the jobs workers rejected.
+ * `sgdlab sweeps [--executor URL] [--json]`: every sweep with its member counts; for sweeps that ran
+ * on Redis (the store remembers the queue, without its password: give it in SGDLAB_REDIS_PASSWORD)
+ * or with `--executor`, also their jobs on the queue (queued, running, done, failed), the workers
+ * alive and the jobs workers rejected. A remembered queue that cannot be reached is reported, not fatal.
  */
 export async function sweepsCommand(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(argv, { ...common, executor: { type: "string" } }, "sweeps");
   if (values.help) {
     out(
       "usage: sgdlab sweeps [--store DIR] [--executor redis://HOST:PORT[/DB]] [--json]\n" +
-        "  sweeps with their member counts by status; --executor adds their jobs on that queue and its workers",
+        "  sweeps with their member counts by status; for sweeps run on Redis (or with --executor), their jobs\n" +
+        "  on the queue and the workers alive",
     );
     return 0;
   }
   if (positionals.length) throw new UserError("sweeps: takes no arguments (sgdlab show --sweep NAME for one)");
-  const target = values.executor === undefined ? undefined : parseRedisUrl(values.executor, "sweeps: --executor");
-  const cluster = target ? await clusterStatus(target) : undefined;
+  const explicit = values.executor === undefined ? undefined : parseRedisUrl(values.executor, "sweeps: --executor");
   const store = readStore(values.store);
   try {
-    const rows = store ? store.sweeps.list().map((s) => ({ s, c: countMembers(memberStates(store, s)) })) : [];
+    const sweeps = store ? store.sweeps.list() : [];
+    const rows = sweeps.map((s) => ({ s, c: countMembers(memberStates(store as RunStore, s)) }));
     const local = rows.map(({ s, c }) => ({ name: s.name, id: s.id, createdAt: s.createdAt, grid: s.grid, counts: c }));
+    const queues: QueueView[] = [];
+    if (explicit) queues.push({ target: explicit, status: await clusterStatus(explicit) });
+    else {
+      for (const url of new Set(sweeps.flatMap((s) => (s.executor ? [s.executor] : [])))) {
+        const target = parseRedisUrl(url, "the sweep's stored executor");
+        try {
+          queues.push({ target, status: await clusterStatus(target) });
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          queues.push({ target, error: e.message });
+        }
+      }
+    }
     if (values.json) {
+      const at = (q: QueueView) => ({ executor: q.target.display });
       out(
         JSON.stringify(
-          cluster
-            ? { sweeps: local, queue: cluster.sweeps, workers: cluster.workers, rejected: cluster.rejected }
-            : local,
+          queues.length === 0
+            ? local
+            : {
+                sweeps: local,
+                queue: queues.flatMap((q) => (q.status?.sweeps ?? []).map((x) => ({ ...x, ...at(q) }))),
+                workers: queues.flatMap((q) => (q.status?.workers ?? []).map((x) => ({ ...x, ...at(q) }))),
+                rejected: queues.flatMap((q) => (q.status?.rejected ?? []).map((x) => ({ ...x, ...at(q) }))),
+                unreachable: queues.flatMap((q) => (q.error ? [{ ...at(q), error: q.error }] : [])),
+              },
         ),
       );
       return 0;
@@ -284,30 +315,35 @@ export async function sweepsCommand(argv: string[], out: Out): Promise<number> {
         ),
       );
     }
-    if (cluster && target) {
-      out(`\njobs on ${target.display}:`);
-      if (cluster.sweeps.length === 0) out("no jobs");
+    for (const q of queues) {
+      if (q.error !== undefined || q.status === undefined) {
+        out(`\njobs on ${q.target.display}: not reachable (${escapeControl(q.error ?? "")})`);
+        continue;
+      }
+      const st = q.status;
+      out(`\njobs on ${q.target.display}:`);
+      if (st.sweeps.length === 0) out("no jobs");
       else {
         out(
           table(
             ["sweep", "queued", "running", "done", "failed"],
-            cluster.sweeps.map((q) => [
-              q.name,
-              String(q.counts.queued),
-              String(q.counts.running),
-              String(q.counts.done),
-              String(q.counts.failed),
+            st.sweeps.map((x) => [
+              x.name,
+              String(x.counts.queued),
+              String(x.counts.running),
+              String(x.counts.done),
+              String(x.counts.failed),
             ]),
           ),
         );
       }
-      const w = cluster.workers;
+      const w = st.workers;
       out(
         `workers alive: ${w.length}` +
           (w.length ? ` (${w.map((x) => `${x.name} running ${x.active.length}/${x.concurrency}`).join(", ")})` : ""),
       );
-      if (cluster.rejected.length) {
-        out(`rejected jobs: ${cluster.rejected.length} (latest: ${escapeControl(cluster.rejected[0].reason)})`);
+      if (st.rejected.length) {
+        out(`rejected jobs: ${st.rejected.length} (latest: ${escapeControl(st.rejected[0].reason)})`);
       }
     }
     return 0;
