@@ -8,7 +8,8 @@
  * One step of the group is one jitted call: (L_k(θ_k), ∇L_k(θ_k)) for every member k on the stacked
  * Θ = [θ_1 … θ_K] (`groupValueAndGrad`; the batch shared, or stacked when members' data or batches
  * differ), then vmap(optimizer.update) with each member's scheduled learning rate η_k(t) — the
- * operations of `StepEngine`'s step, batched. Members may differ in seed, `optimizer.lr`, schedule,
+ * operations of `StepEngine`'s step, batched (with a shared batch, up to `UNROLL` steps per call, never
+ * across a member's evaluation, checkpoint or end). Members may differ in seed, `optimizer.lr`, schedule,
  * steps, evalEvery, checkpointEvery and divergenceFactor (host-side per member); everything else must
  * be equal (`batchKey`).
  *
@@ -119,7 +120,7 @@ export interface BatchedMember {
 
 /** Options of {@link trainBatched}. */
 export interface BatchedOptions {
-  /** Aborting stops at the next step: every running member checkpoints and ends `interrupted`. */
+  /** Aborting stops after the current call (≤ UNROLL steps): running members checkpoint, end `interrupted`. */
   signal?: AbortSignal;
   /** Called when member `index` (its position in the list) has ended. */
   onMemberEnd?(index: number, result: TrainResult): void;
