@@ -104,6 +104,7 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
   it("trains in the page; λmax matches sgdlab run on the page's spec", async () => {
     const page = await open("?data=moons&n=100&width=8&depth=2&act=tanh&opt=gd&lr=0.5&every=5&seed=3&backend=wasm");
     assert.equal(await page.getAttribute("body", "data-device"), "wasm");
+    assert.equal(await page.getAttribute("body", "data-engine"), "worker", "training runs in a Web Worker");
     const loss0 = await value(page, "#train-loss");
     await stepTimes(page, 11);
     const loss11 = await value(page, "#train-loss");
@@ -146,7 +147,7 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
     await page.click("#train");
     await page.waitForFunction(() => Number(document.querySelector("#step-count")!.getAttribute("data-value")) >= 20);
     await page.click("#train");
-    await page.waitForSelector('body[data-running="0"]');
+    await page.waitForSelector('body[data-running="0"][data-idle="1"]');
     const paused = await value(page, "#step-count");
     await page.waitForTimeout(300);
     assert.equal(await value(page, "#step-count"), paused, "no steps while paused");
@@ -158,11 +159,46 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
     await page.fill('[name="lr"]', "0.2");
     await page.press('[name="lr"]', "Enter");
     await page.waitForFunction(() => location.search.includes("lr=0.2"));
+    // the new session (threshold 2/η = 10 at η = 0.2) measures at its step 0 and trains on
+    await page.waitForSelector('tr[data-step="0"] td.threshold[data-value="10"]', { timeout: 60_000 });
+    const thresholds = await page.$$eval("#sharpness-log td.threshold", (tds) =>
+      tds.map((td) => td.getAttribute("data-value")),
+    );
+    assert.ok(
+      thresholds.every((t) => t === "10"),
+      `the old session's rows are gone: ${thresholds}`,
+    );
     await page.waitForFunction(() => Number(document.querySelector("#step-count")!.getAttribute("data-value")) >= 10);
-    assert.equal(await value(page, 'tr[data-step="0"] td.threshold'), 10, "the new session's threshold 2/η at η = 0.2");
+    assert.equal(await page.getAttribute("body", "data-running"), "1");
     await page.click("#train");
     await page.waitForSelector('body[data-running="0"]');
     await page.close();
+  });
+
+  it("stays responsive while the worker measures λmax; trains in the page without a worker (#noworker)", async () => {
+    const page = await open("?n=1000&width=64&depth=4&every=1000&backend=wasm");
+    await page.click("#step");
+    // while the first (cold, compiling) measurement runs in the worker, the page answers timers promptly
+    const latencies: number[] = await page.evaluate(async () => {
+      const out: number[] = [];
+      while (document.querySelector('tr[data-step="0"]') === null) {
+        const t = performance.now();
+        await new Promise((r) => setTimeout(r, 0));
+        out.push(performance.now() - t);
+      }
+      return out;
+    });
+    const measureMs = await value(page, 'tr[data-step="0"] td.ms');
+    const worst = Math.max(...latencies);
+    assert.ok(worst < 250, `the page stalled ${worst} ms during a ${measureMs} ms measurement`);
+    assert.ok(measureMs > 2 * worst, `the measurement (${measureMs} ms) was long enough to tell`);
+    await page.close();
+
+    const inPage = await open("?n=60&width=6&every=2&backend=wasm#noworker");
+    assert.equal(await inPage.getAttribute("body", "data-engine"), "page");
+    await stepTimes(inPage, 3);
+    assert.ok((await value(inPage, 'tr[data-step="2"] td.lambda')) > 0);
+    await inPage.close();
   });
 
   it("draws the decision boundary: both class colours over most of the canvas", async () => {
