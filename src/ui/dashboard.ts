@@ -5,15 +5,17 @@
  * reports `sgdlab report` writes, as data), and the files a run offers for download. Every figure is
  * built by src/report/ exactly as the HTML reports build it; the page only renders the specs.
  */
-import type Database from "better-sqlite3";
-import { resolve, sep } from "node:path";
+import Database from "better-sqlite3";
+import { join, resolve, sep } from "node:path";
 import { statSync } from "node:fs";
 import { UserError } from "../core/errors.js";
 import { lineFigure, metricLabel, runReport, sweepReport, slug, type Figure, type Report } from "../report/index.js";
 import {
+  BUSY_TIMEOUT_MS,
   exportRun,
   loadCheckpoint,
   openDatabase,
+  STORE_FILE,
   RunStore,
   type CheckpointRecord,
   type EventRecord,
@@ -71,11 +73,27 @@ export class Dashboard {
     readonly db: Database.Database,
   ) {}
 
-  /** Opens the store in `dir` read-only (a missing store is a `UserError` naming the folder). */
+  /**
+   * Opens the store in `dir` read-only (a missing or damaged store is a `UserError` naming the folder).
+   * The second handle skips the integrity check `RunStore.open` has just made (seconds on a large
+   * store); where the folder is not writable (SQLite cannot share the WAL index) it falls back to
+   * `openDatabase`'s snapshot, which then does not see later writes.
+   */
   static open(dir: string): Dashboard {
     const store = RunStore.open(dir, { readonly: true });
     try {
-      return new Dashboard(store, openDatabase(store.dir, true));
+      let db: Database.Database;
+      try {
+        db = new Database(join(store.dir, STORE_FILE), {
+          readonly: true,
+          fileMustExist: true,
+          timeout: BUSY_TIMEOUT_MS,
+        });
+        db.pragma("data_version");
+      } catch {
+        db = openDatabase(store.dir, true);
+      }
+      return new Dashboard(store, db);
     } catch (e) {
       store.close();
       throw e;
