@@ -288,6 +288,7 @@ describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
       const lambda = await value(page, 'tr[data-step="2"] td.lambda');
       assert.ok(Number.isFinite(lambda) && lambda > 0, `λmax at step 2 is ${lambda}`);
       assert.deepEqual(csp, [], "no content-security-policy violations");
+      assert.equal(await page.getAttribute("body", "data-engine"), "worker", "the policy lets the worker start");
       await page.close();
     } finally {
       await ui.close();
