@@ -61,14 +61,15 @@ async function withAbort<T>(io: CliIo, call: (signal: AbortSignal, abort: () => 
   }
 }
 
-function progressLine(p: SweepProgress): string {
+/** A progress line; on a queue (`remote`), members handed to it are "queued or running" (workers decide). */
+function progressLine(p: SweepProgress, remote = false): string {
   const c = p.counts;
   const done = c.completed + c.failed + c.diverged;
   const last = p.last ? `member ${p.last.index} ${p.last.status}${p.last.error ? ` (${p.last.error})` : ""}; ` : "";
   const eta = p.etaSeconds === null ? "" : `, ETA ${duration(p.etaSeconds)}`;
   return (
     `sweep ${p.sweep}: ${last}${done}/${c.total} done (${c.completed} completed, ${c.failed} failed, ` +
-    `${c.diverged} diverged), ${c.running} running${eta}\n`
+    `${c.diverged} diverged), ${c.running} ${remote ? "queued or running" : "running"}${eta}\n`
   );
 }
 
@@ -146,7 +147,7 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
         executor: executor as Executor,
         retryFailed: values["retry-failed"],
         signal,
-        progress: quiet ? undefined : (p) => io.err(escapeControl(progressLine(p))),
+        progress: quiet ? undefined : (p) => io.err(escapeControl(progressLine(p, target !== undefined))),
       }),
     );
     const bad = r.members.filter((m) => m.status !== "completed");
