@@ -7,6 +7,15 @@
  * Measured on 2 cores: large matmuls ~2.3x faster, an MLP step ~1.4x, results bit-identical. Small
  * kernels gain nothing (one message round trip per kernel), so threading is opt-in.
  *
+ * Why 2 threads help little (jax-js 0.1.25, `WasmWorkerPool`): every kernel is split into one equal
+ * chunk per worker (≥ 512 elements each) and posted with its `WebAssembly.Module`; the pool waits for
+ * every reply before it posts the next kernel, so kernels run one after another with a message round
+ * trip each (≈ 60 kernels per linearized HVP of the bench MLP; 70–140 µs per round trip on the busy
+ * 2-core machine), while the calling thread idles and does all the JS dispatch work in between.
+ * Running the first worker's chunks on the calling thread instead (tried: same numbers, no measurable
+ * gain on the shared machine) does not change that. With 1 thread, jax-js creates a fresh
+ * `WebAssembly.Instance` for every kernel it runs synchronously (the pool caches them per kernel).
+ *
  * With workers, synchronous host reads (`.js()`, `.dataSync()`) can throw while work is in flight:
  * read to the host only through `core/own.ts`'s async helpers.
  *

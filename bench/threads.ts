@@ -1,0 +1,94 @@
+/**
+ * Do Wasm worker threads help? Median wall time of one jitted training step and of one exact HVP
+ * (linearized, the operator Lanczos uses) of the MLP 784-256-256-10 tanh CE, B = 1000, float32, with
+ * SGDLAB_THREADS = 1 and 2, each in its own child process (jax-js fixes its pool when it loads),
+ * interleaved 1, 2, 1, 2, … for `rounds` rounds so both see the same machine load; prints the load
+ * average before and after, every child's figures, the medians and the speedup.
+ * Usage: node --import tsx bench/threads.ts [rounds] [reps]      (driver)
+ *        SGDLAB_THREADS=n node --import tsx bench/threads.ts --child [reps]   (one measurement)
+ */
+import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+async function child(reps: number): Promise<void> {
+  const core = await import("../src/core/index.js");
+  const { Key, keep, release, settle, toScalar } = core;
+  const { initRuntime, threadCount } = await import("../src/core/runtime.js");
+  const { benchWorkload } = await import("./fixtures.js");
+  const { createOptimizer } = await import("../src/optim/index.js");
+  const { createObjective } = await import("../src/losses/index.js");
+  const { StepEngine } = await import("../src/train/engine.js");
+  const { hessianOperator } = await import("../src/curvature/hvp.js");
+  await initRuntime("wasm");
+  const { n, data, model, loss, rng } = benchWorkload();
+  const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
+  const objective = createObjective({ model, loss }, data, "full", { dtype: "float32", chunkSize: n, compile: true });
+  const engine = new StepEngine(objective, opt);
+  const params = model.init(Key.fromSeed(1), "float32");
+  let live = { params: keep(params), opt: opt.init(keep(params)), model: [] as never[] };
+  const step: number[] = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const t = performance.now();
+    const [v, next] = engine.step(live, null, 0.1, i, Key.fromSeed(i).toArray());
+    live = next as typeof live;
+    await toScalar(v);
+    await settle([live.params, live.opt]);
+    if (i >= 2) step.push(performance.now() - t);
+  }
+  release([live.params, live.opt]);
+  engine.dispose();
+  objective.dispose();
+  const obj = createObjective({ model, loss }, data, "full", { dtype: "float32", chunkSize: n });
+  const op = hessianOperator(obj, params, { mode: "linearize" });
+  const v = rng.normals(op.dim);
+  await op.matvec(v); // linearizes
+  await op.matvec(v);
+  const hvp: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await op.matvec(v);
+    hvp.push(performance.now() - t);
+  }
+  op.dispose();
+  obj.dispose();
+  console.log(JSON.stringify({ threads: threadCount(), stepMs: median(step), hvpMs: median(hvp) }));
+}
+
+function driver(rounds: number, reps: number): void {
+  const self = fileURLToPath(import.meta.url);
+  const load0 = loadavg();
+  const configs = [
+    { name: "1", threads: 1 },
+    { name: "2", threads: 2 },
+  ];
+  const runs: { config: string; stepMs: number; hvpMs: number }[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const c of configs) {
+      const out = spawnSync(process.execPath, ["--import", "tsx", self, "--child", String(reps)], {
+        env: { ...process.env, SGDLAB_THREADS: String(c.threads) },
+        encoding: "utf8",
+      });
+      if (out.status !== 0) throw new Error(`child (${c.name}) failed:\n${out.stderr}`);
+      const res = JSON.parse(out.stdout.trim().split("\n").pop()!) as { stepMs: number; hvpMs: number };
+      runs.push({ config: c.name, ...res });
+      console.log(JSON.stringify({ round: r, config: c.name, ...res, load1: loadavg()[0] }));
+    }
+  }
+  const pick = (c: string, k: "stepMs" | "hvpMs") => median(runs.filter((x) => x.config === c).map((x) => x[k]));
+  const summary: Record<string, number> = { rounds, reps, load1Before: load0[0], load1After: loadavg()[0] };
+  for (const c of configs) {
+    summary[`step_${c.name}`] = pick(c.name, "stepMs");
+    summary[`hvp_${c.name}`] = pick(c.name, "hvpMs");
+  }
+  for (const c of configs.slice(1)) {
+    summary[`stepSpeedup_${c.name}`] = pick("1", "stepMs") / pick(c.name, "stepMs");
+    summary[`hvpSpeedup_${c.name}`] = pick("1", "hvpMs") / pick(c.name, "hvpMs");
+  }
+  console.log(JSON.stringify(summary));
+}
+
+if (process.argv[2] === "--child") await child(Number(process.argv[3] ?? 10));
+else driver(Number(process.argv[2] ?? 3), Number(process.argv[3] ?? 10));
