@@ -11,7 +11,7 @@
  * and state that survives a Redis restart with persistence (AOF) on. Nothing here schedules.
  */
 import { readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
 import { z } from "zod";
 import { UserError } from "../core/errors.js";
@@ -240,7 +240,11 @@ export class BundleShelf {
   /** Forgets everything of a job (before it is enqueued again with `--retry-failed`). */
   async drop(jobId: string): Promise<void> {
     const all = await this.redis.hgetall(keys.shelf(jobId));
-    for (const v of Object.values(all)) if (v.startsWith("file:")) rmSync(v.slice(5), { force: true });
+    for (const v of Object.values(all)) {
+      // only bundle files of this job (a path written into Redis by someone else is not ours to delete)
+      const file = v.startsWith("file:") ? v.slice(5) : "";
+      if (file.endsWith(".bundle") && basename(dirname(file)) === jobId) rmSync(file, { force: true });
+    }
     await this.redis.del(keys.shelf(jobId));
   }
 }
