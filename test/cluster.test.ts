@@ -397,6 +397,29 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     const rerun = await sgdlab(["sweep", "bad.json", "--name", "bad", "--store", "det", "--executor", url]).done;
     assert.equal(rerun.code, 1);
     assert.match(rerun.stdout, /1 failed, 0 diverged \(0 run now, 1 already done\)/);
+    // --retry-failed queues it afresh (the failed job and its bundles are dropped): a second failed run
+    const retry = await sgdlab([
+      "sweep",
+      "bad.json",
+      "--name",
+      "bad",
+      "--store",
+      "det",
+      "--executor",
+      url,
+      "--retry-failed",
+      "--attempts",
+      "1",
+    ]).done;
+    assert.equal(retry.code, 1, retry.stderr);
+    assert.match(retry.stdout, /1 failed, 0 diverged \(1 run now, 0 already done\)/);
+    const shown = JSON.parse((await sgdlab(["show", "--sweep", "bad", "--store", "det", "--json"]).done).stdout) as {
+      members: { attempts: number; status: string }[];
+    };
+    assert.deepEqual(
+      shown.members.map((m) => [m.status, m.attempts]),
+      [["failed", 2]],
+    );
   });
 
   it("rediss:// (TLS, with a password and a CA of our own) carries a sweep end to end; --artifacts ships bundles as files", async (t) => {
