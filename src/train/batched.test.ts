@@ -73,8 +73,12 @@ describe("batched training (trainBatched)", () => {
       steps: 30,
       evalEvery: 10,
     };
+    // unrolled chunks stop at every member's boundaries: evaluations (10), checkpoints (7), ends (23, 30)
     const gd = [0.05, 0.2].map((lr, i) =>
-      smallExperiment([`optimizer.lr=${lr}`, `name=gd${i}`], { ...base, optimizer: { kind: "sgd", lr } }),
+      smallExperiment([`optimizer.lr=${lr}`, `name=gd${i}`, ...(i ? ["steps=23", "checkpointEvery=7"] : [])], {
+        ...base,
+        optimizer: { kind: "sgd", lr },
+      }),
     );
     const adam = [1e-3, 3e-3].map((lr, i) =>
       smallExperiment([`name=adam${i}`], {
@@ -103,6 +107,10 @@ describe("batched training (trainBatched)", () => {
         const bat = await trainBatched(group.map((exp) => ({ exp, store })));
         for (let k = 0; k < group.length; k++) {
           compareRuns(metricMap(store, seq[k].runId), metricMap(store, bat[k].runId), 2e-4, group[k].spec.name);
+          assert.deepEqual(
+            store.listCheckpoints(bat[k].runId).map((c) => c.step),
+            store.listCheckpoints(seq[k].runId).map((c) => c.step),
+          );
         }
       }
     } finally {
