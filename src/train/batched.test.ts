@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UserError } from "../core/errors.js";
 import { metricMap, smallExperiment, tempStore } from "../../test/helpers.js";
-import { grad, np, tree, vmap, type Array as JaxArray } from "../core/index.js";
+import { grad, np, tree, vmap, wasmHeapBytes, type Array as JaxArray } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { batchKey, checkBatchable, JAXJS_VMAP_GRAD_DEFECT, trainBatched } from "./batched.js";
 import { resumeExperiment, runExperiment } from "./trainer.js";
@@ -224,6 +224,34 @@ describe("batched training (trainBatched)", () => {
     assert.equal(batchKey(a), batchKey(b));
     assert.notEqual(batchKey(a), batchKey(smallExperiment(["optimizer.momentum=0.5"]).spec));
     assert.notEqual(batchKey(a), batchKey(smallExperiment(["batchSize=8"]).spec));
+  });
+
+  it("keeps the Wasm heap flat over repeated groups (mini-batch and unrolled full-batch steps)", async () => {
+    const store = tempStore();
+    try {
+      const heap: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        for (const batch of ["16", '"full"']) {
+          const exps = [1, 2].map((seed) =>
+            smallExperiment([
+              `seed=${seed}`,
+              `batchSize=${batch}`,
+              "steps=300",
+              "evalEvery=100",
+              "checkpointEvery=150",
+            ]),
+          );
+          const res = await trainBatched(exps.map((exp) => ({ exp, store })));
+          assert.ok(res.every((x) => x.status === "completed"));
+        }
+        heap.push(wasmHeapBytes());
+      }
+      // one leaked 16x3 matrix per step would add ~230 kB per round; the heap grows in 64 KiB pages
+      assert.ok(heap[0] > 0);
+      assert.ok(heap[2] - heap[0] <= 65536, `Wasm heap grew: ${heap.join(", ")}`);
+    } finally {
+      store.close();
+    }
   });
 
   it(`canary: ${JAXJS_VMAP_GRAD_DEFECT} (fails once fixed: then take ∇Σ_k L_k of the vmapped loss)`, async () => {
