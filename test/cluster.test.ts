@@ -135,7 +135,7 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     writeFileSync(join(workdir, "spec.json"), JSON.stringify({ ...SMALL_SPEC, checkpointEvery: 10 }));
     writeFileSync(
       join(workdir, "long.json"),
-      JSON.stringify({ ...SMALL_SPEC, steps: 1500, evalEvery: 100, checkpointEvery: 50 }),
+      JSON.stringify({ ...SMALL_SPEC, steps: 1000, evalEvery: 100, checkpointEvery: 50 }),
     );
     port = await freePort();
     url = `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/0`;
@@ -251,7 +251,7 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     const store = openStore("remote");
     try {
       const [run] = store.listRuns({ sweepId: store.sweeps.get("long").id });
-      assert.equal(run.summary?.step, 1500);
+      assert.equal(run.summary?.step, 1000);
       const resumes = store.getEvents(run.id, { kind: "resume" });
       assert.ok(resumes.length >= 1, "the run was resumed, not restarted");
       assert.ok((resumes[0].step as number) >= killedAt, `resumed from step ${resumes[0].step} ≥ ${killedAt}`);
@@ -322,7 +322,7 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
       q.disconnect();
     }
     await stopRedis();
-    await sleep(1500);
+    await sleep(500);
     await startRedis();
     const r = await remote.done;
     assert.equal(r.code, 0, r.stderr + workers.map((w) => w.stderr()).join("\n"));
