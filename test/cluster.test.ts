@@ -2,6 +2,8 @@
 // temporary folder, AOF persistence on, a password required), 3 `sgdlab worker` processes and the
 // `sgdlab sweep --executor` coordinator, all spawned from bin/sgdlab.js (so `npm run build` first).
 // Skipped with a reason when redis-server is missing, unless SGDLAB_REQUIRE_REDIS=1 (then it fails).
+// The tests run in order and share the server, the workers and the local reference stores (the
+// restart test compares with the first test's local sweep, the SIGTERM test with the SIGKILL test's).
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
