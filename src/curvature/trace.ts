@@ -88,7 +88,7 @@ export async function hutchPlusPlus(
 
   const ys: Float64Array[] = [];
   for (let j = 0; j < c; j++) {
-    ys.push(Float64Array.from(await op.matvec(randomVector(n, sketchRng, "rademacher"))));
+    ys.push((await op.matvec(randomVector(n, sketchRng, "rademacher"))).slice());
     matvecs++;
   }
   const basis = orthonormalColumns(ys);
