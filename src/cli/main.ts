@@ -56,6 +56,7 @@ Usage:
   sgdlab sweep <spec> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...] [--name NAME]
                [--parallel N] [--retry-failed]   a grid of runs in N worker processes; re-invoke to resume
                [--executor redis://HOST:PORT [--detach]]   …or queued on Redis for sgdlab workers on many machines
+               [--batched]   …or same-shape members trained together as one program in this process
   sgdlab worker redis://HOST:PORT [--concurrency N] [--threads T] [--artifacts DIR]   serves a sweep queue
   sgdlab ingest redis://HOST:PORT [--sweep NAME]   brings the runs of ended jobs into this store
   sgdlab sweeps [--executor URL]   lists sweeps with member counts (and jobs, workers);  sgdlab show --sweep NAME  members × final metrics

@@ -27,6 +27,7 @@ import {
   type SweepPlan,
   type SweepProgress,
 } from "../sweeps/index.js";
+import { runSweepBatched } from "../sweeps/batched.js";
 import { common, parse } from "./args.js";
 import type { CliIo } from "./main.js";
 import { duration, escapeControl, fmt, table } from "./format.js";
@@ -35,14 +36,16 @@ type Out = (s: string) => void;
 
 export const SWEEP_USAGE = `usage: sgdlab sweep <spec.yaml|json> --grid path=[v1,v2,...] ... [--zip path=[...] ...] [--set path=value ...]
                     [--name NAME] [--parallel N] [--retry-failed] [--store DIR] [--quiet] [--json]
-                    [--executor redis://HOST:PORT[/DB] [--attempts K] [--backoff-ms MS] [--detach]]
+                    [--executor redis://HOST:PORT[/DB] [--attempts K] [--backoff-ms MS] [--detach]] [--batched]
   runs the cartesian product of the --grid lists (times the --zip lists, advanced together) as one
   sweep of runs, N at a time in worker processes. Re-invoking the same command (or --name) skips
   completed members, resumes interrupted ones from their checkpoints and, with --retry-failed,
   reruns failed ones. Exit 0 when every member completed, 1 otherwise.
   --executor queues the members on Redis for "sgdlab worker" processes on any machines (K attempts
   each, default 3, retried after MS, 2·MS, … ms, default 5000) and brings their runs into this store as they end;
-  --detach only queues them (collect later with the same command or "sgdlab ingest URL").`;
+  --detach only queues them (collect later with the same command or "sgdlab ingest URL").
+  --batched trains members that share a shape (all but seed, lr, schedule, steps) as one program in
+  this process (plain SGD/Adam, no probes; see README, "Batched sweeps").`;
 
 /** Runs a blocking call with Ctrl-C/SIGTERM (and the io's signal) turned into an abort. */
 async function withAbort<T>(io: CliIo, call: (signal: AbortSignal, abort: () => void) => Promise<T>): Promise<T> {
@@ -90,6 +93,7 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       attempts: { type: "string" },
       "backoff-ms": { type: "string" },
       detach: { type: "boolean", default: false },
+      batched: { type: "boolean", default: false },
     },
     "sweep",
   );
@@ -101,6 +105,11 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
   const target = values.executor === undefined ? undefined : parseRedisUrl(values.executor);
   if (target && values.parallel !== undefined) {
     throw new UserError("sweep: --parallel is for local workers; with --executor, start more sgdlab workers instead");
+  }
+  if (values.batched && (target || values.parallel !== undefined)) {
+    throw new UserError(
+      "sweep: --batched trains the members in this process, in groups; it takes no --parallel or --executor",
+    );
   }
   const redisOnly = values.detach
     ? "--detach"
@@ -141,15 +150,17 @@ export async function sweepCommand(argv: string[], out: Out, io: CliIo): Promise
       if (values.detach) return await detach(plan, store, redis, values["retry-failed"], target.display, out);
     }
     const quiet = values.quiet || values.json;
-    const r = await withAbort(io, (signal) =>
-      runSweep(plan, {
+    const r = await withAbort(io, (signal) => {
+      const o = {
         store,
-        executor: executor as Executor,
         retryFailed: values["retry-failed"],
         signal,
-        progress: quiet ? undefined : (p) => io.err(escapeControl(progressLine(p, target !== undefined))),
-      }),
-    );
+        progress: quiet
+          ? undefined
+          : (p: SweepProgress) => io.err(escapeControl(progressLine(p, target !== undefined))),
+      };
+      return values.batched ? runSweepBatched(plan, o) : runSweep(plan, { ...o, executor: executor as Executor });
+    });
     const bad = r.members.filter((m) => m.status !== "completed");
     const ended = new Set(["completed", "failed", "diverged"]);
     const skipped = r.members.filter((m) => !r.ran.includes(m.index) && ended.has(m.status)).length;

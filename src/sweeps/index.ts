@@ -14,6 +14,7 @@ export { LocalPoolExecutor, CLI_ENTRY, MEMBER_COMMAND, type LocalPoolOptions } f
 export { memberStates, countMembers, type MemberState, type MemberStatus, type SweepCounts } from "./states.js";
 export { runMember } from "./member.js";
 export { runSweep, type SweepOptions, type SweepProgress, type SweepResult } from "./run.js";
+export { runSweepBatched, type BatchedSweepOptions } from "./batched.js";
 export {
   parseRedisUrl,
   checkPayload,
