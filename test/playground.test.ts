@@ -69,7 +69,7 @@ async function serve(): Promise<{ server: Server; base: string }> {
 
 const skip = browserSkip();
 
-describe("playground in Chromium", { skip, timeout: 300_000 }, () => {
+describe("playground in Chromium", { skip, timeout: 900_000 }, () => {
   let browser: Browser;
   let server: Server;
   let base: string;
