@@ -7,29 +7,19 @@
  * succeeds), `startOrResume`, then per step `evaluate` (every evalEvery), `measure` (due probes),
  * `step` (one optimizer update) and `checkpoint` (every checkpointEvery), and `finish`.
  */
-import { deriveKey, Key, keep, release, settle, toScalar, UserError, type Params } from "../core/index.js";
+import { keep, release, settle, toScalar, type Params } from "../core/index.js";
 import type { ModelState } from "../models/types.js";
 import { initRuntime } from "../core/runtime.js";
-import { growingBatches, loadData, makeBatchPlan, type BatchPlan } from "../data/index.js";
+import { loadData } from "../data/index.js";
 import type { DataSplit } from "../data/types.js";
 import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
-import { createLoss, createObjective, noisyTargets, type Loss, type Objective } from "../losses/index.js";
-import { createModel } from "../models/index.js";
-import type { Model } from "../models/types.js";
-import {
-  createOptimizer,
-  createSchedule,
-  optimizerLr,
-  optimizerMomentum,
-  sgdNoiseScale,
-  type GradientTransformation,
-  type Schedule,
-} from "../optim/index.js";
-import { createProbes, probeDue, type Probe } from "../probes/index.js";
+import { optimizerMomentum, sgdNoiseScale } from "../optim/index.js";
+import { probeDue } from "../probes/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { readTrainCheckpoint, writeTrainCheckpoint } from "./checkpoint.js";
-import { StepEngine, type TrainState } from "./engine.js";
+import type { TrainState } from "./engine.js";
+import { batchIndices, buildLab, probeContext, updateStep, type Lab } from "./lab.js";
 
 /** Final status of a run. */
 export type RunStatus = "completed" | "diverged" | "interrupted" | "failed";
@@ -92,72 +82,10 @@ export async function resumeExperiment(runIdOrPrefix: string, opts: TrainOptions
 }
 
 /** Everything a run needs, validated and allocated before anything is written to the store. */
-interface Lab {
-  spec: ExperimentSpec;
-  data: DataSplit;
-  model: Model;
-  loss: Loss;
-  opt: GradientTransformation;
-  schedule: Schedule;
-  plan: BatchPlan;
-  root: Key;
-  /** The training objective (train set, BN train mode, the spec's regularizer; compiled). */
-  objective: Objective;
-  /** Evaluation objectives: the same loss without regularizer, BN in eval mode. */
-  evalTrain: Objective;
-  evalTest: Objective;
-  engine: StepEngine;
-  probes: Probe[];
-  dispose(): void;
-}
-
 /** Phase 1: resolve the spec into data, model, loss, optimizer, objectives and probes. */
 async function setup(spec: ExperimentSpec): Promise<Lab> {
   await initRuntime(spec.backend);
-  const data = await loadData(spec.data, spec.seed);
-  const outputDim = data.train.task === "classification" ? data.train.numClasses : data.train.targetDim;
-  const model = createModel(spec.model, data.train.xShape, outputDim);
-  const loss = createLoss(spec.loss);
-  const opt = createOptimizer(spec.optimizer);
-  const schedule = createSchedule(spec.schedule, optimizerLr(spec.optimizer), spec.steps);
-  const root = Key.fromSeed(spec.seed);
-  if (spec.batchSchedule && spec.batchSize === "full") {
-    throw new UserError("batchSchedule needs a numeric batchSize (the size before the first milestone)");
-  }
-  const plan = spec.batchSchedule
-    ? growingBatches(data.train.n, { base: spec.batchSize as number, ...spec.batchSchedule }, root.fold("batches"))
-    : makeBatchPlan(data.train.n, spec.batchSize, spec.replacement, root.fold("batches"));
-  const chunking = { dtype: spec.dtype, chunkSize: spec.chunkSize, compile: true };
-  const objective = createObjective(
-    { model, loss, bnMode: "train", regularizer: spec.regularizer },
-    data.train,
-    "full",
-    chunking,
-  );
-  const evalTrain = objective.variant({ bnMode: "eval", compile: true });
-  const evalTest = createObjective({ model, loss, bnMode: "eval" }, data.test, "full", chunking);
-  const engine = new StepEngine(objective, opt);
-  const probes = createProbes(spec.probes);
-  return {
-    spec,
-    data,
-    model,
-    loss,
-    opt,
-    schedule,
-    plan,
-    root,
-    objective,
-    evalTrain,
-    evalTest,
-    engine,
-    probes,
-    dispose() {
-      for (const p of probes) p.dispose?.();
-      engine.dispose();
-      for (const o of [evalTrain, evalTest, objective]) o.dispose();
-    },
-  };
+  return buildLab(spec, await loadData(spec.data, spec.seed));
 }
 
 /** The phases below share the live state of one invocation. */
@@ -207,7 +135,7 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
         lastEval = await evaluate(lab, live, reporter);
         evalStep = live.step;
       }
-      const indices = lab.plan.kind === "full" ? null : lab.plan.indicesAt(live.step);
+      const indices = batchIndices(lab, live.step);
       const lr = lab.schedule(live.step);
       await measure(lab, live, indices, lr, store);
       batchLoss = await step(lab, live, indices, lr);
@@ -345,40 +273,13 @@ async function evaluate(lab: Lab, live: Live, reporter: TrainReporter): Promise<
 
 /** Phase 4: the probes due at this step, on the state before the step's update. */
 async function measure(lab: Lab, live: Live, indices: Int32Array | null, lr: number, store: RunStore): Promise<void> {
-  const { spec, data, model, loss, root } = lab;
   for (const probe of lab.probes) {
     if (!probeDue(probe, live.step)) continue;
     const at = live.step;
-    const values = await probe.measure({
-      step: at,
-      params: live.state.params,
-      initParams: live.initParams,
-      model,
-      loss,
-      data,
-      batchIndices: indices,
-      lr,
-      dtype: spec.dtype,
-      chunkSize: spec.chunkSize,
-      key: deriveKey(spec.seed, `probe/${probe.name}`, at),
-      rootKey: root,
-      optState: live.state.opt,
-      optimizer: spec.optimizer,
-      transform: lab.opt,
-      objective: (selection, o = {}) =>
-        createObjective(
-          { model, loss, bnMode: "train" },
-          data.train,
-          selection === "batch" && indices === null ? "full" : selection,
-          {
-            dtype: spec.dtype,
-            chunkSize: o.chunkSize ?? spec.chunkSize,
-            rootKey: root,
-            indices: indices ?? undefined,
-          },
-        ),
-      artifact: (name, value) => store.putArtifact(live.runId, name, at, value),
-    });
+    const site = { step: at, params: live.state.params, initParams: live.initParams, optState: live.state.opt };
+    const values = await probe.measure(
+      probeContext(lab, probe, site, indices, lr, (name, value) => store.putArtifact(live.runId, name, at, value)),
+    );
     for (const [key, value] of Object.entries(values)) live.buffer.push({ step: at, key, value });
   }
 }
@@ -391,11 +292,7 @@ async function measure(lab: Lab, live: Live, indices: Int32Array | null, lr: num
 async function step(lab: Lab, live: Live, indices: Int32Array | null, lr: number): Promise<number> {
   const { spec, data } = lab;
   const t = live.step;
-  const key = deriveKey(spec.seed, "optimizer", t).toArray();
-  const noisy = spec.labelNoise
-    ? noisyTargets(data.train, indices, spec.labelNoise, deriveKey(spec.seed, "labelNoise", t))
-    : undefined;
-  const [value, state] = lab.engine.step(live.state, indices, lr, t, key, noisy);
+  const [value, state] = updateStep(lab, live.state, t, indices, lr);
   live.state = state;
   const batchLoss = await toScalar(value);
   await settle([state.params, state.opt]);
