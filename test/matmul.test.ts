@@ -1,12 +1,13 @@
 /**
- * Guard for the Wasm matmul kernels, which sgdlab runs through a patched jax-js code generator
- * (patches/@jax-js+jax+0.1.25.patch, described in patches/README.md): products over many shapes —
- * odd sizes that exercise the vector tails (1, 3, 5, 7, 10, 17, 33, 255, 257), transposed operands,
- * batch dimensions, a fused epilogue — in float32 and float64, each entry checked against a float64
- * host reference within the standard forward error bound of a length-K dot product,
+ * Guard for the Wasm matmul and reduction kernels, which sgdlab runs through a patched jax-js code
+ * generator (patches/@jax-js+jax+0.1.25.patch, described in patches/README.md): products over many
+ * shapes — odd sizes that exercise the vector tails (1, 3, 5, 7, 10, 17, 33, 255, 257), transposed
+ * operands, batch dimensions, a fused epilogue — in float32 and float64, each entry checked against a
+ * float64 host reference within the standard forward error bound of a length-K dot product,
  * |ŷ − y| ≤ γ_K Σ_k |a_ik b_kj| with γ_K = K·u/(1 − K·u) (Higham, Accuracy and Stability of Numerical
- * Algorithms, 2nd ed., eq. 3.5), taken with a factor 2 of slack and K + 2 terms for the epilogue.
- * A canary fails loudly when the patch is missing (a fresh install that skipped `postinstall`).
+ * Algorithms, 2nd ed., eq. 3.5), taken with a factor 2 of slack and K + 2 terms for the epilogue;
+ * sum, max, min and prod along either axis of odd shapes the same way. A canary fails loudly when
+ * the patch is missing (a fresh install that skipped `postinstall`).
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -161,6 +162,68 @@ for (const dt of ["float32", "float64"] as const) {
               err <= bound,
               `n=${n} [${i}, ${j}]: ${got[i * n + j]} vs ${y * cHost[j]} (error ${err} > ${bound})`,
             );
+          }
+      }
+    });
+  });
+}
+
+/** Host reduction of a row-major [r, c] buffer along `axis`. */
+function hostReduce(h: ArrayLike<number>, r: number, c: number, axis: 0 | 1, op: "sum" | "max" | "min" | "prod") {
+  const [outer, inner] = axis === 0 ? [c, r] : [r, c];
+  const out: { y: number; abs: number }[] = [];
+  for (let o = 0; o < outer; o++) {
+    let y = op === "sum" ? 0 : op === "prod" ? 1 : op === "max" ? -Infinity : Infinity;
+    let abs = op === "prod" ? 1 : 0;
+    for (let i = 0; i < inner; i++) {
+      const v = axis === 0 ? h[i * c + o] : h[o * c + i];
+      if (op === "sum") y += v;
+      else if (op === "prod") y *= v;
+      else y = op === "max" ? Math.max(y, v) : Math.min(y, v);
+      abs = op === "prod" ? abs * Math.abs(v) : abs + Math.abs(v);
+    }
+    out.push({ y, abs });
+  }
+  return out;
+}
+
+for (const dt of ["float32", "float64"] as const) {
+  describe(`Wasm reductions, ${dt}: sum, max, min, prod along either axis of odd shapes`, () => {
+    // Reducing along axis 0 gives contiguous output lanes: the tiled path, with vector tails when the
+    // row length is not a multiple of the lane count; along axis 1, the K-vectorized path (sums).
+    it("equal the host reductions (max, min exactly; sum and prod within the error bound)", async () => {
+      for (const [r, c] of [
+        [7, 10],
+        [33, 257],
+        [5, 3],
+        [16, 6],
+        [9, 5],
+      ] as const) {
+        // values near 1 keep products finite
+        const h = values(r * c, r + c, dt).map((v) => 1 + v / 8);
+        for (const axis of [0, 1] as const)
+          for (const op of ["sum", "max", "min", "prod"] as const) {
+            const x = device(h, [r, c]);
+            const got = await toHost(
+              op === "sum"
+                ? np.sum(x, axis)
+                : op === "prod"
+                  ? np.prod(x, axis)
+                  : op === "max"
+                    ? np.max(x, axis)
+                    : np.min(x, axis),
+            );
+            const want = hostReduce(h, r, c, axis, op);
+            const n = axis === 0 ? r : c;
+            const gamma = (2 * (n + 2) * EPS[dt]) / (1 - (n + 2) * EPS[dt]);
+            assert.equal(got.length, want.length, `${r}×${c} ${op} axis ${axis}: size`);
+            want.forEach(({ y, abs }, i) => {
+              const bound = op === "max" || op === "min" ? 0 : gamma * abs;
+              assert.ok(
+                Math.abs(got[i] - y) <= bound,
+                `${r}×${c} ${dt} ${op} axis ${axis} [${i}]: ${got[i]} vs ${y} (bound ${bound})`,
+              );
+            });
           }
       }
     });
