@@ -50,14 +50,13 @@ import {
   createOptimizer,
   createSchedule,
   optimizerLr,
-  optimizerMomentum,
-  sgdNoiseScale,
   type GradientTransformation,
   type OptState,
   type Schedule,
 } from "../optim/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { writeTrainCheckpoint } from "./checkpoint.js";
+import { divergence, evaluationMetrics, runSummary, stepMetrics } from "./lab.js";
 import type { RunStatus, TrainResult } from "./trainer.js";
 
 /**
@@ -363,13 +362,7 @@ async function train(list: readonly BatchedMember[], lab: Lab, opts: BatchedOpti
       m.buffer.push({ step: at, key: "time/stepsPerSec", value: stepsPerSec });
       flush(m);
       if (status !== "diverged") await checkpoint(m, g.params, g.opt, members.indexOf(m), at);
-      const summary = {
-        step: at,
-        ...m.lastEval,
-        ...(m.evalStep >= 0 && m.evalStep !== at ? { evalStep: m.evalStep } : {}),
-        ...(Number.isNaN(m.batchLoss) ? {} : { "train/lastBatchLoss": m.batchLoss }),
-        stepsPerSec,
-      };
+      const summary = runSummary(at, m.lastEval, m.evalStep, m.batchLoss, stepsPerSec);
       m.store.finishRun(m.runId, status, { summary });
       m.result = { runId: m.runId, status, step: at, summary };
       opts.onMemberEnd?.(members.indexOf(m), m.result);
@@ -377,19 +370,11 @@ async function train(list: readonly BatchedMember[], lab: Lab, opts: BatchedOpti
     /** Step t's metrics of member m (its loss at the old parameters), and the divergence check. */
     const record = (m: Member, at: number, loss: number, lr: number, batchSize: number) => {
       m.batchLoss = loss;
-      const momentum = optimizerMomentum(m.spec.optimizer);
-      const noise = lr > 0 ? sgdNoiseScale({ lr, datasetSize: m.data.train.n, batchSize, momentum }) : 0;
-      m.buffer.push(
-        { step: at, key: "train/batchLoss", value: loss },
-        { step: at, key: "optim/lr", value: lr },
-        { step: at, key: "optim/batchSize", value: batchSize },
-        { step: at, key: "optim/noiseScale", value: noise },
-      );
+      m.buffer.push(...stepMetrics(m.spec, m.data.train.n, at, loss, lr, batchSize));
       m.initialLoss ??= loss;
-      const limit = m.spec.divergenceFactor * Math.max(m.initialLoss, 1e-12);
-      if (!Number.isFinite(loss) || loss > limit) {
-        const why = Number.isFinite(loss) ? `> ${m.spec.divergenceFactor} x initial ${m.initialLoss}` : "is not finite";
-        m.store.logEvent(m.runId, { step: at + 1, kind: "diverged", message: `loss ${loss} ${why}` });
+      const diverged = divergence(m.spec, m.initialLoss, loss);
+      if (diverged !== null) {
+        m.store.logEvent(m.runId, { step: at + 1, kind: "diverged", message: diverged });
         m.divergedAt = at + 1;
       }
     };
@@ -568,18 +553,9 @@ const stack = stackTrees;
  */
 async function evaluate(m: Member, params: Params, k: number, t: number): Promise<void> {
   const p = unstackTree(params, k);
-  const r: Record<string, number> = {};
+  let r: Record<string, number>;
   try {
-    const tr = await m.evalTrain.evaluate(p);
-    const te = await m.evalTest.evaluate(p);
-    r["train/loss"] = tr.loss;
-    r["test/loss"] = te.loss;
-    r["gap/loss"] = te.loss - tr.loss;
-    if (m.data.train.task === "classification") {
-      r["train/accuracy"] = tr.accuracy;
-      r["test/accuracy"] = te.accuracy;
-      r["gap/accuracy"] = tr.accuracy - te.accuracy;
-    }
+    r = await evaluationMetrics(m.evalTrain, m.evalTest, m.data.train.task === "classification", p);
   } finally {
     release(p);
   }

@@ -12,8 +12,9 @@ import type { DataSplit } from "../data/types.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
 import { createLoss, createObjective, noisyTargets, type Loss, type Objective } from "../losses/index.js";
 import { createModel } from "../models/index.js";
-import type { Model } from "../models/types.js";
-import { createOptimizer, createSchedule, optimizerLr } from "../optim/registry.js";
+import type { Model, ModelState } from "../models/types.js";
+import { createOptimizer, createSchedule, optimizerLr, optimizerMomentum } from "../optim/registry.js";
+import { sgdNoiseScale } from "../optim/scaling.js";
 import type { GradientTransformation, OptState, Schedule } from "../optim/types.js";
 import { createProbes } from "../probes/index.js";
 import type { Probe, ProbeContext } from "../probes/probe.js";
@@ -163,4 +164,95 @@ export function updateStep(
     ? noisyTargets(data.train, indices, spec.labelNoise, deriveKey(spec.seed, "labelNoise", step))
     : undefined;
   return lab.engine.step(state, indices, lr, step, key, noisy);
+}
+
+/** One metric point before it is stored. */
+export interface MetricRow {
+  step: number;
+  key: string;
+  value: number;
+}
+
+/**
+ * The metrics every update records: its batch loss (at the old parameters), η, the batch size and
+ * the SGD noise scale η·N/(B(1−μ)) (Smith & Le, ICLR 2018; `sgdNoiseScale`).
+ */
+export function stepMetrics(
+  spec: Pick<ExperimentSpec, "optimizer">,
+  datasetSize: number,
+  step: number,
+  batchLoss: number,
+  lr: number,
+  batchSize: number,
+): MetricRow[] {
+  const momentum = optimizerMomentum(spec.optimizer);
+  return [
+    { step, key: "train/batchLoss", value: batchLoss },
+    { step, key: "optim/lr", value: lr },
+    { step, key: "optim/batchSize", value: batchSize },
+    {
+      step,
+      key: "optim/noiseScale",
+      value: lr > 0 ? sgdNoiseScale({ lr, datasetSize, batchSize, momentum }) : 0,
+    },
+  ];
+}
+
+/**
+ * Whether a batch loss means divergence: not finite, or above `divergenceFactor` × the run's first
+ * batch loss. Returns the `diverged` event's message, or null.
+ */
+export function divergence(
+  spec: Pick<ExperimentSpec, "divergenceFactor">,
+  initialLoss: number,
+  batchLoss: number,
+): string | null {
+  if (Number.isFinite(batchLoss) && batchLoss <= spec.divergenceFactor * Math.max(initialLoss, 1e-12)) return null;
+  const why = Number.isFinite(batchLoss) ? `> ${spec.divergenceFactor} x initial ${initialLoss}` : "is not finite";
+  return `loss ${batchLoss} ${why}`;
+}
+
+/**
+ * An evaluation's metrics: loss on the full train and test sets (the evaluation objectives: no
+ * regularizer, BN in eval mode), their gap, and for classification the accuracies and their gap; keys
+ * prefixed by `prefix` (e.g. "avg/" for the averaged iterate).
+ */
+export async function evaluationMetrics(
+  evalTrain: Objective,
+  evalTest: Objective,
+  classification: boolean,
+  params: Params,
+  modelState: ModelState = [],
+  prefix = "",
+): Promise<Record<string, number>> {
+  const tr = await evalTrain.evaluate(params, modelState);
+  const te = await evalTest.evaluate(params, modelState);
+  const m: Record<string, number> = {
+    [`${prefix}train/loss`]: tr.loss,
+    [`${prefix}test/loss`]: te.loss,
+    [`${prefix}gap/loss`]: te.loss - tr.loss,
+  };
+  if (classification) {
+    m[`${prefix}train/accuracy`] = tr.accuracy;
+    m[`${prefix}test/accuracy`] = te.accuracy;
+    m[`${prefix}gap/accuracy`] = tr.accuracy - te.accuracy;
+  }
+  return m;
+}
+
+/** A finished run's summary: its step, its last evaluation (and that step if earlier), last batch loss, pace. */
+export function runSummary(
+  step: number,
+  lastEval: Record<string, number>,
+  evalStep: number,
+  batchLoss: number,
+  stepsPerSec: number,
+): Record<string, number> {
+  return {
+    step,
+    ...lastEval,
+    ...(evalStep >= 0 && evalStep !== step ? { evalStep } : {}),
+    ...(Number.isNaN(batchLoss) ? {} : { "train/lastBatchLoss": batchLoss }),
+    stepsPerSec,
+  };
 }

@@ -8,18 +8,26 @@
  * `step` (one optimizer update) and `checkpoint` (every checkpointEvery), and `finish`.
  */
 import { keep, release, settle, toScalar, type Params } from "../core/index.js";
-import type { ModelState } from "../models/types.js";
 import { initRuntime } from "../core/runtime.js";
 import { loadData } from "../data/index.js";
 import type { DataSplit } from "../data/types.js";
 import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js";
 import type { ExperimentSpec } from "../experiments/schema.js";
-import { optimizerMomentum, sgdNoiseScale } from "../optim/index.js";
 import { probeDue } from "../probes/index.js";
 import { codeVersion, type RunStore } from "../store/index.js";
 import { readTrainCheckpoint, writeTrainCheckpoint } from "./checkpoint.js";
 import type { TrainState } from "./engine.js";
-import { batchIndices, buildLab, probeContext, updateStep, type Lab } from "./lab.js";
+import {
+  batchIndices,
+  buildLab,
+  divergence,
+  evaluationMetrics,
+  probeContext,
+  runSummary,
+  stepMetrics,
+  updateStep,
+  type Lab,
+} from "./lab.js";
 
 /** Final status of a run. */
 export type RunStatus = "completed" | "diverged" | "interrupted" | "failed";
@@ -150,13 +158,10 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
       });
 
       live.initialLoss ??= batchLoss;
-      const initialLoss = live.initialLoss;
-      if (!Number.isFinite(batchLoss) || batchLoss > spec.divergenceFactor * Math.max(initialLoss, 1e-12)) {
+      const diverged = divergence(spec, live.initialLoss, batchLoss);
+      if (diverged !== null) {
         status = "diverged";
-        const why = Number.isFinite(batchLoss)
-          ? `> ${spec.divergenceFactor} x initial ${initialLoss}`
-          : "is not finite";
-        store.logEvent(runId, { step: live.step, kind: "diverged", message: `loss ${batchLoss} ${why}` });
+        store.logEvent(runId, { step: live.step, kind: "diverged", message: diverged });
         break;
       }
       if (spec.checkpointEvery > 0 && live.step % spec.checkpointEvery === 0 && live.step < spec.steps) {
@@ -190,13 +195,7 @@ async function train(runId: string, lab: Lab, resume: boolean, opts: TrainOption
     flush();
     if (status !== "diverged") await checkpoint(lab, live, store);
     // the evaluation may be older than the last step (diverged, interrupted): say from when
-    const summary = {
-      step: live.step,
-      ...lastEval,
-      ...(evalStep >= 0 && evalStep !== live.step ? { evalStep } : {}),
-      ...(Number.isNaN(batchLoss) ? {} : { "train/lastBatchLoss": batchLoss }),
-      stepsPerSec,
-    };
+    const summary = runSummary(live.step, lastEval, evalStep, batchLoss, stepsPerSec);
     store.finishRun(runId, status, { summary });
     reporter.end?.({ runId, status, step: live.step, summary });
     return { runId, status, step: live.step, summary };
@@ -242,26 +241,14 @@ function startOrResume(runId: string, lab: Lab, resume: boolean, store: RunStore
  * recomputed for it.
  */
 async function evaluate(lab: Lab, live: Live, reporter: TrainReporter): Promise<Record<string, number>> {
-  const m: Record<string, number> = {};
   const classification = lab.data.train.task === "classification";
-  const measureAt = async (params: Params, ms: ModelState, prefix: string) => {
-    const tr = await lab.evalTrain.evaluate(params, ms);
-    const te = await lab.evalTest.evaluate(params, ms);
-    m[`${prefix}train/loss`] = tr.loss;
-    m[`${prefix}test/loss`] = te.loss;
-    m[`${prefix}gap/loss`] = te.loss - tr.loss;
-    if (classification) {
-      m[`${prefix}train/accuracy`] = tr.accuracy;
-      m[`${prefix}test/accuracy`] = te.accuracy;
-      m[`${prefix}gap/accuracy`] = tr.accuracy - te.accuracy;
-    }
-  };
-  await measureAt(live.state.params, live.state.model, "");
+  const { evalTrain, evalTest } = lab;
+  const m = await evaluationMetrics(evalTrain, evalTest, classification, live.state.params, live.state.model);
   const avg = lab.opt.averaged?.(live.state.opt) ?? null;
   if (avg) {
     const ms = lab.engine.recalibrate(avg);
     try {
-      await measureAt(avg, ms, "avg/");
+      Object.assign(m, await evaluationMetrics(evalTrain, evalTest, classification, avg, ms, "avg/"));
     } finally {
       release([avg, ms]);
     }
@@ -297,17 +284,7 @@ async function step(lab: Lab, live: Live, indices: Int32Array | null, lr: number
   const batchLoss = await toScalar(value);
   await settle([state.params, state.opt]);
   const batchSize = indices === null ? data.train.n : indices.length;
-  const momentum = optimizerMomentum(spec.optimizer);
-  live.buffer.push(
-    { step: t, key: "train/batchLoss", value: batchLoss },
-    { step: t, key: "optim/lr", value: lr },
-    { step: t, key: "optim/batchSize", value: batchSize },
-    {
-      step: t,
-      key: "optim/noiseScale",
-      value: lr > 0 ? sgdNoiseScale({ lr, datasetSize: data.train.n, batchSize, momentum }) : 0,
-    },
-  );
+  live.buffer.push(...stepMetrics(spec, data.train.n, t, batchLoss, lr, batchSize));
   live.step = t + 1;
   return batchLoss;
 }
