@@ -2,7 +2,8 @@
  * Micro-benchmark of jax-js's Wasm matmul kernels alone, at the shapes of the MLP 784-256-256-10 with
  * B = 1000: the forward products, and the transposed products reverse mode produces (A·Bᵀ, Aᵀ·B), in
  * float32 and float64, including the 10-wide output layer (N or K = 10, the vector tails of
- * patches/README.md). One thread. Prints one line per shape (min and median ms, GFLOP/s at the min)
+ * patches/README.md), then the elementwise kernels of one hidden layer (tanh, exp, division; see below).
+ * One thread. Prints one line per shape (min and median ms, GFLOP/s at the min)
  * and a final JSON line {label: min ms}.
  *
  * Times are process CPU time (user + system) by default: with one thread the kernel runs on this
@@ -11,7 +12,7 @@
  *
  * Usage: node --import tsx bench/matmul.ts [reps=20] [label filter]
  */
-import { np, keep, release, type Array as JaxArray } from "../src/core/index.js";
+import { jit, nn, np, keep, release, type Array as JaxArray } from "../src/core/index.js";
 import { initRuntime } from "../src/core/runtime.js";
 
 const reps = Number(process.argv[2] ?? 20);
@@ -90,5 +91,51 @@ for (const c of cases) {
     `${label.padEnd(40)} min ${best.toFixed(3).padStart(8)} ms  median ${med.toFixed(3).padStart(8)} ms  ${gflops.toFixed(2).padStart(6)} GFLOP/s`,
   );
   release([a, b]);
+}
+
+/**
+ * Elementwise kernels of the same MLP, float32, 1000×256 (one hidden layer's activations): tanh (jax-js
+ * lowers it to exp and a division), its derivative 1 − t², sigmoid, exp and a division x / y — the
+ * SIMD exp and division of patches/README.md — and H·W₂ with tanh fused into its epilogue, under jit.
+ */
+const elementwise: [string, (x: JaxArray, y: JaxArray, w: JaxArray) => JaxArray][] = [
+  ["tanh", (x) => np.tanh(x)],
+  ["exp", (x) => np.exp(x)],
+  ["x / y", (x, y) => np.divide(x, y)],
+  ["sigmoid", (x) => nn.sigmoid(x)],
+  [
+    "1 − tanh²",
+    (x) => {
+      const t = np.tanh(x);
+      return t.ref.mul(t).mul(-1).add(1);
+    },
+  ],
+  ["tanh(H·W2) fused", (x, _y, w) => np.tanh(np.matmul(x, w))],
+];
+for (const [name, fn] of elementwise) {
+  const label = `elementwise ${name} 1000x256 float32`;
+  if (filter && !label.includes(filter)) continue;
+  const x = rand([1000, 256], "float32", 3);
+  const y = rand([1000, 256], "float32", 4).add(1);
+  const w = rand([256, 256], "float32", 5);
+  const f = jit((a: JaxArray, b: JaxArray, c: JaxArray) => fn(a, b, c));
+  const times: number[] = [];
+  for (let i = 0; i < reps + 2; i++) {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const z = f(keep(x), keep(y), keep(w));
+    await z.blockUntilReady();
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    z.dispose();
+    if (i >= 2) times.push(useWall ? wall : (cpu.user + cpu.system) / 1000);
+  }
+  times.sort((p, q) => p - q);
+  out[label] = times[0];
+  console.log(
+    `${label.padEnd(40)} min ${times[0].toFixed(3).padStart(8)} ms  median ${times[Math.floor(times.length / 2)].toFixed(3).padStart(8)} ms`,
+  );
+  f.dispose();
+  release([x, y, w]);
 }
 console.log(JSON.stringify(out));

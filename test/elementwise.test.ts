@@ -13,6 +13,8 @@
  * - 1/x is correctly rounded (f32x4.div), x / y within 2 roundings (2u relative + 1 for the product).
  * - tanh within 4u absolute (measured 2.04u; relative error near 0 is not bounded: e^{2x} − 1 cancels),
  *   sigmoid within 2u absolute, softmax within (|x − max| + n + 16)u relative per entry.
+ * - An activation fused into a matmul (tanh(A·B + c)) runs on the tiled kernel's f32x4 accumulators, the
+ *   same operations lane by lane: within the dot product's bound plus the activation's own error.
  * Lengths 1, 3, 5, 7, 17, 1000, 1001 cover the scalar kernels (< 4 elements) and the vector kernels
  * with and without a ragged tail; a canary reads the compiled Wasm to see that the vector code is used.
  */
@@ -139,6 +141,44 @@ describe("Wasm elementwise float32 kernels against float64 host references", () 
     }
   });
 
+  it("tanh(A·B + c) and sigmoid(A·B ⊙ c), the activation fused into the matmul's epilogue, on odd shapes", async () => {
+    // tanh and sigmoid are 1- and ¼-Lipschitz: the dot product's forward error bound γ_{K+2} Σ|a b| + |c|
+    // (Higham eq. 3.5) plus the activation's own 4u (absolute)
+    for (const [m, k, n] of [
+      [7, 16, 10],
+      [33, 17, 257],
+      [100, 256, 10],
+      [5, 8, 12],
+      [9, 10, 5],
+    ]) {
+      const a = spread(m * k, -2, 2, m);
+      const b = spread(k * n, -1, 1, k);
+      const c = spread(n, -1, 1, n);
+      const A = () => np.array(a).reshape([m, k]);
+      const B = () => np.array(b).reshape([k, n]);
+      const [t, s] = await Promise.all([
+        toHost(jit((x: Array, y: Array, z: Array) => np.tanh(np.matmul(x, y).add(z)))(A(), B(), np.array(c))),
+        toHost(jit((x: Array, y: Array, z: Array) => nn.sigmoid(np.matmul(x, y).mul(z)))(A(), B(), np.array(c))),
+      ]);
+      const gamma = ((k + 2) * U) / (1 - (k + 2) * U);
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let y = 0;
+          let abs = 0;
+          for (let p = 0; p < k; p++) {
+            y += a[i * k + p] * b[p * n + j];
+            abs += Math.abs(a[i * k + p] * b[p * n + j]);
+          }
+          const ctx = `${m}×${k}×${n} [${i}, ${j}]`;
+          const tb = gamma * (abs + Math.abs(c[j])) + 4 * U;
+          assert.ok(Math.abs(t[i * n + j] - Math.tanh(y + c[j])) <= tb, `tanh: ${ctx}: ${t[i * n + j]}`);
+          const sr = 1 / (1 + Math.exp(-y * c[j]));
+          const sb = (gamma * abs * Math.abs(c[j])) / 4 + 4 * U;
+          assert.ok(Math.abs(s[i * n + j] - sr) <= sb, `sigmoid: ${ctx}: ${s[i * n + j]} vs ${sr}`);
+        }
+    }
+  });
+
   it("special values: tanh, sigmoid, 1/x and x/y of 0, −0, ±Inf, NaN, huge and tiny", async () => {
     const x = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 3e38, -3e38, 1e-30, -1e-30, 1e-45, 5, -5, 2]);
     const [t, s, r, q] = await Promise.all([
@@ -212,5 +252,18 @@ describe("the jax-js code-generator patch: SIMD exp and division", () => {
     const vecDiv = mods.some((m) => contains(m, [0xfd, 0xe7, 0x01]));
     assert.ok(vecExp, "exp is not compiled to the f32x4 builtin: is the patch applied?");
     assert.ok(vecDiv, "1/x is not compiled to f32x4.div: is the patch applied?");
+  });
+
+  it("runs tanh fused into a matmul's epilogue on the vector accumulators (the f32x4 exp builtin is compiled)", async () => {
+    // the product's own body has no exp: the (v128) → v128 builtin is only there for the epilogue
+    const a = np.array(spread(12 * 20, -1, 1, 5)).reshape([12, 20]);
+    const b = np.array(spread(20 * 28, -1, 1, 6)).reshape([20, 28]);
+    const mods = await compiledModules(async () => {
+      await toHost(jit((x: Array, y: Array) => np.tanh(np.matmul(x, y)))(a, b));
+    });
+    assert.ok(
+      mods.some((m) => contains(m, [0x60, 0x01, 0x7b, 0x01, 0x7b])),
+      "the matmul's tanh epilogue is not vectorized: is the patch applied?",
+    );
   });
 });
