@@ -179,6 +179,39 @@ describe("Wasm elementwise float32 kernels against float64 host references", () 
     }
   });
 
+  it("reductions with exp and 1/x in their body, along either axis (the tiled and the K-vectorized paths)", async () => {
+    // a sum of n positive terms each within (|x| + 8)u (exp) or u (1/x): within (n + |x|max + 8)u relative
+    for (const [m, k] of [
+      [8, 12],
+      [7, 33],
+      [16, 10],
+      [5, 257],
+    ]) {
+      const x = spread(m * k, -4, 4, m * k);
+      const y = spread(m * k, 0.5, 3, m + k);
+      for (const axis of [0, 1]) {
+        const [e, r] = await Promise.all([
+          toHost(jit((a: Array) => np.exp(a).sum(axis))(np.array(x).reshape([m, k]))),
+          toHost(jit((a: Array) => np.reciprocal(a).sum(axis))(np.array(y).reshape([m, k]))),
+        ]);
+        const outer = axis === 0 ? k : m;
+        const len = axis === 0 ? m : k;
+        for (let o = 0; o < outer; o++) {
+          let se = 0;
+          let sr = 0;
+          for (let l = 0; l < len; l++) {
+            const idx = axis === 0 ? l * k + o : o * k + l;
+            se += Math.exp(x[idx]);
+            sr += 1 / y[idx];
+          }
+          const ctx = `${m}×${k} axis ${axis} [${o}]`;
+          assert.ok(Math.abs(e[o] - se) <= (len + 12) * U * se, `Σ exp: ${ctx}: ${e[o]} vs ${se}`);
+          assert.ok(Math.abs(r[o] - sr) <= (len + 2) * U * sr, `Σ 1/x: ${ctx}: ${r[o]} vs ${sr}`);
+        }
+      }
+    }
+  });
+
   it("special values: tanh, sigmoid, 1/x and x/y of 0, −0, ±Inf, NaN, huge and tiny", async () => {
     const x = Float32Array.from([0, -0, Infinity, -Infinity, NaN, 3e38, -3e38, 1e-30, -1e-30, 1e-45, 5, -5, 2]);
     const [t, s, r, q] = await Promise.all([
