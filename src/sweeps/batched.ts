@@ -5,7 +5,7 @@ import type { TrainResult } from "../train/trainer.js";
 import type { MemberOutcome } from "./executor.js";
 import { memberExperiment, recordSweep, type SweepPlan } from "./plan.js";
 import type { SweepProgress, SweepResult } from "./run.js";
-import { countMembers, memberStates } from "./states.js";
+import { countMembers, memberStates, settledStates } from "./states.js";
 
 /** Options of {@link runSweepBatched}. */
 export interface BatchedSweepOptions {
@@ -48,11 +48,7 @@ export async function runSweepBatched(plan: SweepPlan, opts: BatchedSweepOptions
   store.sweeps.claim(sweep.id);
   const ran: number[] = [];
   try {
-    let states = memberStates(store, sweep);
-    while (states.some((s) => s.status === "running") && !signal?.aborted) {
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
-      states = memberStates(store, sweep);
-    }
+    const states = await settledStates(store, sweep, signal, opts.pollMs);
     const fresh = states.filter((s) => s.status === "pending" || (s.status === "failed" && opts.retryFailed));
     const interrupted = states.filter((s) => s.status === "interrupted");
     const todo = fresh.length + interrupted.length;

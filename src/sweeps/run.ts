@@ -1,7 +1,7 @@
 import type { RunStore, SweepRecord } from "../store/index.js";
 import type { Executor, MemberOutcome, MemberTask } from "./executor.js";
 import { memberExperiment, recordSweep, type SweepPlan } from "./plan.js";
-import { countMembers, memberStates, type MemberState, type SweepCounts } from "./states.js";
+import { countMembers, memberStates, settledStates, type MemberState, type SweepCounts } from "./states.js";
 
 /** Progress of a sweep, reported after each member ends (and once at the start). */
 export interface SweepProgress {
@@ -53,11 +53,7 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
   store.sweeps.claim(sweep.id);
   const ran: number[] = [];
   try {
-    let states = memberStates(store, sweep);
-    while (states.some((s) => s.status === "running") && !signal?.aborted) {
-      await sleep(opts.pollMs ?? 250);
-      states = memberStates(store, sweep);
-    }
+    const states = await settledStates(store, sweep, signal, opts.pollMs);
     const todo = states.filter(
       (s) => s.status === "pending" || s.status === "interrupted" || (s.status === "failed" && opts.retryFailed),
     );
@@ -117,8 +113,4 @@ export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<Swe
 /** The Wasm threads a member's spec asks for. */
 function threadsOf(sweep: SweepRecord, index: number): number {
   return memberExperiment(sweep.spec, sweep.name, index, sweep.members[index].overrides).spec.threads;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -49,3 +49,21 @@ export function countMembers(states: readonly MemberState[]): SweepCounts {
   }
   return c;
 }
+
+/**
+ * The members' states once none is `running` (a worker of a coordinator that was killed finishing
+ * its checkpoint), looking again every `pollMs` ms (default 250); stops waiting when `signal` aborts.
+ */
+export async function settledStates(
+  store: RunStore,
+  sweep: SweepRecord,
+  signal?: AbortSignal,
+  pollMs = 250,
+): Promise<MemberState[]> {
+  let states = memberStates(store, sweep);
+  while (states.some((s) => s.status === "running") && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    states = memberStates(store, sweep);
+  }
+  return states;
+}
