@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { Queue, type ConnectionOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { RunStore } from "../src/store/index.js";
+import { createUiServer } from "../src/ui/index.js";
 import { SMALL_SPEC, metricMap } from "./helpers.js";
 
 const BIN = join(import.meta.dirname, "..", "bin", "sgdlab.js");
@@ -208,6 +209,25 @@ describe("sweeps on Redis (real redis-server, 3 workers)", { skip }, () => {
     assert.match(plain.stdout, new RegExp(`jobs on redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0:\n`));
     assert.match(plain.stdout, /\ngrid +0 +0 +12 +0\n/);
     assert.match(plain.stdout, /workers alive: 3 /);
+    // the dashboard shows the same jobs and workers (GET /api/queues over the same store)
+    const ui = await createUiServer({ store: join(workdir, "remote"), pollMs: 60_000 });
+    process.env.SGDLAB_REDIS_PASSWORD = PASSWORD;
+    try {
+      const res = await ui.app.inject({ method: "GET", url: "/api/queues", headers: { host: "127.0.0.1" } });
+      assert.equal(res.statusCode, 200, res.body);
+      const view = res.json() as typeof js & { unreachable: unknown[] };
+      assert.deepEqual(view.queue.find((x) => x.name === "grid")?.counts, {
+        queued: 0,
+        running: 0,
+        done: 12,
+        failed: 0,
+      });
+      assert.equal(view.workers.length, 3);
+      assert.deepEqual(view.unreachable, []);
+    } finally {
+      delete process.env.SGDLAB_REDIS_PASSWORD;
+      await ui.close();
+    }
     const noPass = await sgdlab(["sweeps", "--store", "remote"]).done;
     assert.equal(noPass.code, 0, noPass.stderr);
     assert.match(

@@ -246,6 +246,12 @@ test("compare overlays one metric of several runs and lists the spec fields that
   assert.match(missing.body.error!, /has no metric test\/accuracy/);
 });
 
+test("a store whose sweeps never ran on Redis has no queues to show (bullmq is not even loaded)", async () => {
+  const q = await json("/api/queues");
+  assert.equal(q.status, 200);
+  assert.deepEqual(q.body, { queue: [], workers: [], rejected: [], unreachable: [] });
+});
+
 test("every parameter is validated: 400 naming it, 404 for what does not exist, traversal refused", async () => {
   const cases: [string, number, RegExp][] = [
     ["/api/runs/..%2F..%2Fetc%2Fpasswd", 400, /params\/id/],

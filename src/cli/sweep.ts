@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { RunStore, STORE_FILE } from "../store/index.js";
 import {
-  clusterStatus,
   countMembers,
   describeOverrides,
   LocalPoolExecutor,
@@ -16,14 +15,14 @@ import {
   parseAxis,
   parseRedisUrl,
   planSweep,
+  queueReport,
+  queueViews,
   recordSweep,
   RedisExecutor,
   runMember,
   runSweep,
   type Executor,
   type MemberState,
-  type ClusterStatus,
-  type RedisTarget,
   type SweepPlan,
   type SweepProgress,
 } from "../sweeps/index.js";
@@ -248,13 +247,6 @@ function readStore(dir: string | undefined): RunStore | null {
   return RunStore.open(d, { readonly: true });
 }
 
-/** One job queue's state, as `sgdlab sweeps` shows it (or why it could not be read). */
-interface QueueView {
-  target: RedisTarget;
-  status?: ClusterStatus;
-  error?: string;
-}
-
 /**
  * `sgdlab sweeps [--executor URL] [--json]`: every sweep with its member counts; for sweeps that ran
  * on Redis (the store remembers the queue, without its password: give it in SGDLAB_REDIS_PASSWORD)
@@ -278,34 +270,12 @@ export async function sweepsCommand(argv: string[], out: Out): Promise<number> {
     const sweeps = store ? store.sweeps.list() : [];
     const rows = sweeps.map((s) => ({ s, c: countMembers(memberStates(store as RunStore, s)) }));
     const local = rows.map(({ s, c }) => ({ name: s.name, id: s.id, createdAt: s.createdAt, grid: s.grid, counts: c }));
-    const queues: QueueView[] = [];
-    if (explicit) queues.push({ target: explicit, status: await clusterStatus(explicit) });
-    else {
-      for (const url of new Set(sweeps.flatMap((s) => (s.executor ? [s.executor] : [])))) {
-        const target = parseRedisUrl(url, "the sweep's stored executor");
-        try {
-          queues.push({ target, status: await clusterStatus(target) });
-        } catch (e) {
-          if (!(e instanceof UserError)) throw e;
-          queues.push({ target, error: e.message });
-        }
-      }
-    }
+    const queues = await queueViews(
+      sweeps.flatMap((s) => (s.executor ? [s.executor] : [])),
+      explicit,
+    );
     if (values.json) {
-      const at = (q: QueueView) => ({ executor: q.target.display });
-      out(
-        JSON.stringify(
-          queues.length === 0
-            ? local
-            : {
-                sweeps: local,
-                queue: queues.flatMap((q) => (q.status?.sweeps ?? []).map((x) => ({ ...x, ...at(q) }))),
-                workers: queues.flatMap((q) => (q.status?.workers ?? []).map((x) => ({ ...x, ...at(q) }))),
-                rejected: queues.flatMap((q) => (q.status?.rejected ?? []).map((x) => ({ ...x, ...at(q) }))),
-                unreachable: queues.flatMap((q) => (q.error ? [{ ...at(q), error: q.error }] : [])),
-              },
-        ),
-      );
+      out(JSON.stringify(queues.length === 0 ? local : { sweeps: local, ...queueReport(queues) }));
       return 0;
     }
     if (rows.length === 0) out("no sweeps in this store");

@@ -27,6 +27,7 @@ import {
   jobIdOf,
   keys,
   memberPayload,
+  parseRedisUrl,
   PREFIX,
   QUEUE,
   redisOptions,
@@ -330,4 +331,42 @@ export async function clusterStatus(target: RedisTarget): Promise<ClusterStatus>
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** One job queue's state (or why it could not be read). */
+export interface QueueView {
+  target: RedisTarget;
+  status?: ClusterStatus;
+  error?: string;
+}
+
+/**
+ * The state of each queue the store's sweeps ran on (their remembered URLs, without passwords: the
+ * password comes from SGDLAB_REDIS_PASSWORD), or of `explicit` alone. A remembered queue that cannot
+ * be reached is reported with its error, not thrown; an explicit one throws.
+ */
+export async function queueViews(urls: Iterable<string>, explicit?: RedisTarget): Promise<QueueView[]> {
+  if (explicit) return [{ target: explicit, status: await clusterStatus(explicit) }];
+  const views: QueueView[] = [];
+  for (const url of new Set(urls)) {
+    const target = parseRedisUrl(url, "the sweep's stored executor");
+    try {
+      views.push({ target, status: await clusterStatus(target) });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      views.push({ target, error: e.message });
+    }
+  }
+  return views;
+}
+
+/** Queues as data (`sgdlab sweeps --json` and the dashboard's /api/queues): each row names its queue. */
+export function queueReport(views: readonly QueueView[]) {
+  const at = (q: QueueView) => ({ executor: q.target.display });
+  return {
+    queue: views.flatMap((q) => (q.status?.sweeps ?? []).map((x) => ({ ...x, ...at(q) }))),
+    workers: views.flatMap((q) => (q.status?.workers ?? []).map((x) => ({ ...x, ...at(q) }))),
+    rejected: views.flatMap((q) => (q.status?.rejected ?? []).map((x) => ({ ...x, ...at(q) }))),
+    unreachable: views.flatMap((q) => (q.error ? [{ ...at(q), error: q.error }] : [])),
+  };
 }

@@ -206,6 +206,17 @@ export class Dashboard {
       .all() as { id: string; name: string; members: number; runs: number; createdAt: number }[];
   }
 
+  /** The Redis queues (URLs without passwords) the store's sweeps ran on. */
+  executors(): string[] {
+    const columns = this.db.prepare("PRAGMA table_info(sweeps)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "executor")) return []; // a store older than schema v5
+    return (
+      this.db.prepare("SELECT DISTINCT executor FROM sweeps WHERE executor IS NOT NULL").all() as {
+        executor: string;
+      }[]
+    ).map((r) => r.executor);
+  }
+
   /** The sweep report (as `sgdlab report --sweep` writes it), as data. */
   sweep(nameOrId: string): ReturnType<typeof sweepReport> {
     return sweepReport(this.store, nameOrId);

@@ -299,6 +299,14 @@ export async function createUiServer(opts: UiServerOptions): Promise<UiServer> {
     { schema: { params: { type: "object", properties: { name: SWEEP_NAME }, required: ["name"] } } },
     async (req) => dashboard.sweep((req.params as { name: string }).name),
   );
+  // the jobs and workers of the Redis queues the store's sweeps ran on (as `sgdlab sweeps`; the
+  // password, never stored, comes from SGDLAB_REDIS_PASSWORD); bullmq is loaded only when there are any
+  app.get("/api/queues", async () => {
+    const urls = dashboard.executors();
+    if (urls.length === 0) return { queue: [], workers: [], rejected: [], unreachable: [] };
+    const { queueReport, queueViews } = await import("../sweeps/redisExecutor.js");
+    return queueReport(await queueViews(urls));
+  });
   app.get("/api/reproductions", async () => dashboard.reproductions());
   app.get("/api/reproductions/:id", { schema: { params: idParams } }, async (req) =>
     dashboard.reproduction((req.params as { id: string }).id),

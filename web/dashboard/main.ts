@@ -546,6 +546,61 @@ async function comparePage(ids: string[], key: string | null): Promise<void> {
 }
 
 // ——— sweeps ———
+interface QueueReport {
+  queue: {
+    name: string;
+    executor: string;
+    counts: { queued: number; running: number; done: number; failed: number };
+  }[];
+  workers: { name: string; host: string; concurrency: number; active: string[]; executor: string }[];
+  rejected: { jobId: string; reason: string; executor: string }[];
+  unreachable: { executor: string; error: string }[];
+}
+
+/** The jobs and workers of the Redis queues the store's sweeps ran on (as `sgdlab sweeps`), if any. */
+async function queuesSection(): Promise<void> {
+  const q = await api<QueueReport>("/api/queues");
+  if (!q.queue.length && !q.workers.length && !q.rejected.length && !q.unreachable.length) return;
+  const row = (...cells: HTMLElement[]) => h("tr", {}, ...cells);
+  app.append(
+    h("h2", {}, "Queues (Redis)"),
+    h(
+      "table",
+      { class: "list", id: "queue" },
+      row(...["sweep", "queue", "queued", "running", "done", "failed"].map((t) => h("th", {}, t))),
+      ...q.queue.map((x) =>
+        row(
+          h("td", {}, x.name),
+          h("td", { class: "mono" }, x.executor),
+          ...[x.counts.queued, x.counts.running, x.counts.done, x.counts.failed].map((n) =>
+            h("td", { class: "num" }, n),
+          ),
+        ),
+      ),
+    ),
+    h("p", { id: "workers" }, `workers alive: ${q.workers.length}`),
+    ...(q.workers.length
+      ? [
+          h(
+            "table",
+            { class: "list" },
+            row(...["worker", "host", "running", "queue"].map((t) => h("th", {}, t))),
+            ...q.workers.map((w) =>
+              row(
+                h("td", { class: "mono" }, w.name),
+                h("td", {}, w.host),
+                h("td", { class: "num" }, `${w.active.length}/${w.concurrency}`),
+                h("td", { class: "mono" }, w.executor),
+              ),
+            ),
+          ),
+        ]
+      : []),
+    ...(q.rejected.length ? [h("p", {}, `rejected jobs: ${q.rejected.length} (latest: ${q.rejected[0].reason})`)] : []),
+    ...q.unreachable.map((u) => h("p", {}, `${u.executor}: not reachable (${u.error})`)),
+  );
+}
+
 async function sweepsPage(): Promise<void> {
   const list =
     await api<{ id: string; name: string; members: number; runs: number; createdAt: number }[]>("/api/sweeps");
@@ -576,6 +631,7 @@ async function sweepsPage(): Promise<void> {
         )
       : h("p", {}, "No sweeps in this store (sgdlab sweep makes one)."),
   );
+  await queuesSection();
   onChange = (c) => {
     if (c.sweeps) void route();
   };
