@@ -49,7 +49,7 @@ function relErr(a: Float64Array, b: Float64Array): number {
   return Math.sqrt(num / den);
 }
 
-const TOL: Record<Backend, { value: number; grad: number }> = {
+const TOL: Record<Exclude<Backend, "webgpu">, { value: number; grad: number }> = {
   wasm: { value: 5e-7, grad: 2e-6 },
   cpu: { value: 1e-12, grad: 1e-8 },
 };
