@@ -8,21 +8,35 @@
  * Algorithms, 2nd ed., eq. 3.5), taken with a factor 2 of slack and K + 2 terms for the epilogue;
  * sum, max, min and prod along either axis of odd shapes the same way. A canary fails loudly when
  * the patch is missing (a fresh install that skipped `postinstall`).
+ *
+ * The same products then run through the patch's native GEMM hook (OpenBLAS through koffi,
+ * `src/core/blas.ts`) with the size threshold at 0, so that every case, including the degenerate
+ * M = 1, N = 1 and K = 1 layouts, batches and broadcasts, takes the native path; a count of native
+ * calls proves it did. Skipped with a reason where OpenBLAS cannot load, unless SGDLAB_REQUIRE_BLAS=1.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { jit, np, type Array } from "../src/core/jax.js";
 import { toHost } from "../src/core/own.js";
+import { configureNativeBlas, disableNativeBlas, nativeGemmCalls, setNativeMinFlops } from "../src/core/blas.js";
 import { initRuntime } from "../src/core/runtime.js";
 
 type Dt = "float32" | "float64";
 
-before(async () => {
-  await initRuntime("wasm");
-});
+await initRuntime("wasm");
+// whether OpenBLAS loads here; the Wasm sections run with the native path off
+const nativeInfo = await configureNativeBlas({ SGDLAB_BLAS: "auto" });
+disableNativeBlas();
+const requireBlas = process.env.SGDLAB_REQUIRE_BLAS === "1";
+const nativeSkip =
+  nativeInfo === null && !requireBlas
+    ? "OpenBLAS does not load here (Debian: apt install libopenblas0; SGDLAB_REQUIRE_BLAS=1 fails instead)"
+    : false;
+
+before(() => disableNativeBlas());
 
 /** Deterministic values in [−1, 1), rounded to the dtype, so the host reference sees the same inputs. */
 function values(size: number, seed: number, dt: Dt): Float32Array | Float64Array {
@@ -132,41 +146,77 @@ const CASES: Case[] = [
   { m: 7, k: 16, n: 10, ba: 1, bb: 3, ta: true },
 ];
 
-for (const dt of ["float32", "float64"] as const) {
-  describe(`Wasm matmul, ${dt}, against a float64 host reference`, () => {
-    it(`${CASES.length} shapes within the dot-product error bound`, async () => {
-      let seed = 1;
-      for (const c of CASES) await check(c, dt, (seed += 2));
-    });
+// layouts only the native path tells apart: a single row, column or reduction step, with transposes
+const DEGENERATE: Case[] = [
+  { m: 1, k: 17, n: 9 },
+  { m: 1, k: 17, n: 9, ta: true, tb: true },
+  { m: 9, k: 17, n: 1 },
+  { m: 9, k: 17, n: 1, ta: true, tb: true },
+  { m: 9, k: 1, n: 7 },
+  { m: 9, k: 1, n: 7, ta: true, tb: true },
+  { m: 1, k: 5, n: 1, ba: 3, bb: 3 },
+];
 
-    it("a fused epilogue ((A·B + c) ⊙ c) under jit, N = 10 and N = 257", async () => {
-      for (const n of [10, 257]) {
-        const [m, k] = [37, 50];
-        const aHost = values(m * k, 5, dt);
-        const bHost = values(k * n, 6, dt);
-        const cHost = values(n, 7, dt);
-        const f = jit((a: Array, b: Array, c: Array) => np.matmul(a, b).add(c.ref).mul(c));
-        const got = await toHost(f(device(aHost, [m, k]), device(bHost, [k, n]), device(cHost, [n])));
-        f.dispose();
-        for (let i = 0; i < m; i++)
-          for (let j = 0; j < n; j++) {
-            let y = cHost[j];
-            let abs = Math.abs(y);
-            for (let p = 0; p < k; p++) {
-              y += aHost[i * k + p] * bHost[p * n + j];
-              abs += Math.abs(aHost[i * k + p] * bHost[p * n + j]);
-            }
-            const err = Math.abs(got[i * n + j] - y * cHost[j]);
-            const bound = 2 * (k + 3) * EPS[dt] * abs * Math.abs(cHost[j]) + 1e-300;
+for (const kernels of ["wasm", "native"] as const)
+  for (const dt of ["float32", "float64"] as const) {
+    const label = kernels === "wasm" ? "Wasm matmul" : "Native (OpenBLAS) matmul through the patch's GEMM hook";
+    describe(`${label}, ${dt}, against a float64 host reference`, { skip: kernels === "native" && nativeSkip }, () => {
+      before(async () => {
+        if (kernels === "wasm") return disableNativeBlas();
+        const info = await configureNativeBlas({ SGDLAB_BLAS: "openblas" });
+        assert.ok(info, "OpenBLAS did not load");
+        setNativeMinFlops(0);
+      });
+      after(() => disableNativeBlas());
+
+      const cases = kernels === "wasm" ? CASES : [...CASES, ...DEGENERATE];
+      it(`${cases.length} shapes within the dot-product error bound`, async () => {
+        let seed = 1;
+        const calls = nativeGemmCalls();
+        for (const c of cases) {
+          const before = nativeGemmCalls();
+          await check(c, dt, (seed += 2));
+          // (jax-js computes a 1×1×1 product elementwise: no reduction kernel)
+          if (kernels === "native" && c.m * c.k * c.n > 1)
             assert.ok(
-              err <= bound,
-              `n=${n} [${i}, ${j}]: ${got[i * n + j]} vs ${y * cHost[j]} (error ${err} > ${bound})`,
+              nativeGemmCalls() > before,
+              `${JSON.stringify(c)} ${dt}: the product did not take the native path`,
             );
-          }
-      }
+        }
+        if (kernels === "wasm") assert.equal(nativeGemmCalls(), calls, "a product took the native path with it off");
+      });
+
+      it("a fused epilogue ((A·B + c) ⊙ c) under jit, N = 10 and N = 257", async () => {
+        const calls = nativeGemmCalls();
+        for (const n of [10, 257]) {
+          const [m, k] = [37, 50];
+          const aHost = values(m * k, 5, dt);
+          const bHost = values(k * n, 6, dt);
+          const cHost = values(n, 7, dt);
+          const f = jit((a: Array, b: Array, c: Array) => np.matmul(a, b).add(c.ref).mul(c));
+          const got = await toHost(f(device(aHost, [m, k]), device(bHost, [k, n]), device(cHost, [n])));
+          f.dispose();
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++) {
+              let y = cHost[j];
+              let abs = Math.abs(y);
+              for (let p = 0; p < k; p++) {
+                y += aHost[i * k + p] * bHost[p * n + j];
+                abs += Math.abs(aHost[i * k + p] * bHost[p * n + j]);
+              }
+              const err = Math.abs(got[i * n + j] - y * cHost[j]);
+              const bound = 2 * (k + 3) * EPS[dt] * abs * Math.abs(cHost[j]) + 1e-300;
+              assert.ok(
+                err <= bound,
+                `n=${n} [${i}, ${j}]: ${got[i * n + j]} vs ${y * cHost[j]} (error ${err} > ${bound})`,
+              );
+            }
+        }
+        // natively: the product by BLAS, then the epilogue as a Wasm kernel over it in place
+        if (kernels === "native") assert.equal(nativeGemmCalls(), calls + 2, "the fused products did not run natively");
+      });
     });
-  });
-}
+  }
 
 /** Host reduction of a row-major [r, c] buffer along `axis`. */
 function hostReduce(h: ArrayLike<number>, r: number, c: number, axis: 0 | 1, op: "sum" | "max" | "min" | "prod") {

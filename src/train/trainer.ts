@@ -7,6 +7,7 @@
  * succeeds), `startOrResume`, then per step `evaluate` (every evalEvery), `measure` (due probes),
  * `step` (one optimizer update) and `checkpoint` (every checkpointEvery), and `finish`.
  */
+import { kernelRecord } from "../core/blas.js";
 import { keep, release, settle, toScalar, type Params } from "../core/index.js";
 import { initRuntime } from "../core/runtime.js";
 import { loadData } from "../data/index.js";
@@ -220,14 +221,25 @@ function startOrResume(runId: string, lab: Lab, resume: boolean, store: RunStore
         const own = Object.entries(restored.probeState).filter(([k]) => k.startsWith(prefix));
         if (own.length) probe.loadState?.(Object.fromEntries(own.map(([k, v]) => [k.slice(prefix.length), v])));
       }
-      store.logEvent(runId, { step: restored.step, kind: "resume", message: `resumed from step ${restored.step}` });
+      store.logEvent(runId, {
+        step: restored.step,
+        kind: "resume",
+        message: `resumed from step ${restored.step}`,
+        data: { kernels: kernelRecord(lab.spec.backend) },
+      });
       // divergence stays relative to the run's first loss, not the first after the resume
       const first = store.getMetrics(runId, { keys: ["train/batchLoss"], toStep: 0 })[0]?.value ?? null;
       return { runId, state: restored.state, initParams, step: restored.step, initialLoss: first, buffer: [] };
     }
     const params = keep(initParams);
     const state = { params, opt: lab.opt.init(keep(params)), model: lab.engine.initModelState() };
-    store.logEvent(runId, { step: 0, kind: "start", message: `${lab.model.paramCount()} parameters` });
+    // which kernels computed the run (the Wasm kernels give the same bits everywhere, a BLAS not)
+    store.logEvent(runId, {
+      step: 0,
+      kind: "start",
+      message: `${lab.model.paramCount()} parameters`,
+      data: { kernels: kernelRecord(lab.spec.backend) },
+    });
     return { runId, state, initParams, step: 0, initialLoss: null, buffer: [] };
   } catch (e) {
     release(initParams);
