@@ -11,6 +11,7 @@
  * reads WebGPU buffers back asynchronously only (its synchronous read needs `OffscreenCanvas`), which
  * is why every host read in sgdlab goes through the async helpers of `own.ts`.
  */
+import { configureNativeBlas } from "./blas.js";
 import { UserError } from "./errors.js";
 import { defaultDevice, init, np, type DType } from "./jax.js";
 import { requestedThreads } from "./workers.js";
@@ -70,6 +71,8 @@ export async function initRuntime(backend: Backend = "wasm"): Promise<void> {
     if (!available.includes(backend)) {
       throw new UserError(`backend: ${backend}: jax-js could not create a device on this ${backend} adapter`);
     }
+    // the optional native matrix products (SGDLAB_BLAS; Node only): see blas.ts
+    if (backend === "wasm") await configureNativeBlas();
     ready.add(backend);
   }
   defaultDevice(backend);
