@@ -94,6 +94,13 @@ describe("SGDLAB_BLAS", () => {
     }
   });
 
+  it("with Wasm worker threads: auto stays Wasm, openblas is an error naming SGDLAB_THREADS", async () => {
+    assert.equal(await configureNativeBlas({ [BLAS_ENV]: "auto", SGDLAB_THREADS: "2" }), null);
+    assert.equal(nativeBlas(), null);
+    const msg = await userError(() => configureNativeBlas({ [BLAS_ENV]: "openblas", SGDLAB_THREADS: "2" }));
+    assert.match(msg, /^SGDLAB_BLAS=openblas needs SGDLAB_THREADS=1/);
+  });
+
   it("the CLI reports a bad SGDLAB_BLAS in one line with exit code 2", () => {
     const dir = mkdtempSync(join(tmpdir(), "sgdlab-blas-"));
     writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...smallSpecDoc(), steps: 2 }));

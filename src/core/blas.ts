@@ -17,9 +17,12 @@
  * - `off`: the Wasm kernels only. Their results are the same bits on every machine; a BLAS's depend
  *   on its build and the CPU (another summation order: equal up to float rounding).
  * OpenBLAS runs with `SGDLAB_BLAS_THREADS` threads (default 1, as the Wasm kernels run on one thread
- * by default). Runs record which kernels they used (the trainer's start event).
+ * by default). With Wasm worker threads (`SGDLAB_THREADS` > 1) jax-js's pool runs every kernel, so
+ * the native path is off (`auto`) or an error (`openblas`). Runs record which kernels they used (the
+ * trainer's start event).
  */
 import { UserError } from "./errors.js";
+import { THREADS_ENV, requestedThreads } from "./workers.js";
 
 /** Environment variable choosing the native matrix products: unset/`off`, `auto`, `openblas`, or a path. */
 export const BLAS_ENV = "SGDLAB_BLAS";
@@ -138,6 +141,15 @@ export async function configureNativeBlas(
   }
   const required = raw !== "auto";
   const threads = blasThreads(env);
+  // With Wasm worker threads jax-js runs every kernel in its pool, asynchronously: the hook is only
+  // consulted by the synchronous dispatch of a single-threaded backend.
+  if (requestedThreads(env) > 1) {
+    disableNativeBlas();
+    if (!required) return null;
+    throw new UserError(
+      `${BLAS_ENV}=${raw} needs ${THREADS_ENV}=1 (jax-js's Wasm workers run every kernel themselves); give OpenBLAS more threads with ${BLAS_THREADS_ENV}`,
+    );
+  }
   const candidates = raw === "auto" || raw === "openblas" ? defaultLibraries() : [raw];
   if (active && candidates.includes(active.library)) return active;
   let koffi: KoffiModule;
