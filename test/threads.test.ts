@@ -16,7 +16,8 @@ type Result = {
 function runWith(threads: number): Result {
   const r = spawnSync(process.execPath, ["--import", "tsx", CHILD], {
     encoding: "utf8",
-    env: { ...process.env, SGDLAB_THREADS: String(threads) },
+    // the Wasm kernels on both sides: with 1 thread, OpenBLAS would otherwise take the products
+    env: { ...process.env, SGDLAB_THREADS: String(threads), SGDLAB_BLAS: "off" },
   });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as Result;
