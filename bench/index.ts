@@ -5,6 +5,9 @@
  * BENCH_ROUNDS times, default 2) and each ratio is of the medians over those rounds, so both saw the
  * same machine at the same time. Without a peer it prints the stored baseline of 2026-11-26
  * (bench/baselines/torch-cpu.md) and says the ratios are not from the same run.
+ * Every sgdlab workload runs twice per round: with the Wasm kernels only (`SGDLAB_BLAS=off`) and,
+ * where OpenBLAS loads, with the matrix products in OpenBLAS (`SGDLAB_BLAS=openblas`, src/core/blas.ts;
+ * on 2 threads that is OpenBLAS's threads, `SGDLAB_BLAS_THREADS`, not jax-js's Wasm workers).
  * Environment: BENCH_REPS (repetitions per measurement, default 15), BENCH_ROUNDS, BENCH_EOS_STEPS
  * (steps of the edge-of-stability workload, default 1000; 0 skips it).
  */
@@ -12,12 +15,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { configureNativeBlas, disableNativeBlas } from "../src/core/blas.js";
 import { findTorch, pick, torchEos, torchRows, type EosResult } from "./peer.js";
 
 interface Row {
   workload: string;
-  /** sgdlab's value in each round. */
+  /** sgdlab's value in each round, Wasm kernels only. */
   values: number[];
+  /** sgdlab's value in each round with OpenBLAS products (empty without OpenBLAS). */
+  native: number[];
   unit: string;
   /** PyTorch's value in each round (same run), or a stored baseline. */
   torch?: number[];
@@ -35,22 +41,38 @@ const STORED = {
   hutch32_1t: 479,
 };
 
-function childJson(args: string[], threads: number): unknown {
+type Kernels = "wasm" | "openblas";
+
+/** Runs a bench worker; `openblas` puts its threads in OpenBLAS, `wasm` in jax-js's Wasm workers. */
+function childJson(args: string[], threads: number, kernels: Kernels = "wasm"): unknown {
+  const env =
+    kernels === "wasm"
+      ? { SGDLAB_THREADS: String(threads), SGDLAB_BLAS: "off" }
+      : { SGDLAB_THREADS: "1", SGDLAB_BLAS: "openblas", SGDLAB_BLAS_THREADS: String(threads) };
   const r = spawnSync(process.execPath, ["--import", "tsx", ...args], {
-    env: { ...process.env, SGDLAB_THREADS: String(threads) },
+    env: { ...process.env, ...env },
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`bench child ${args.join(" ")} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-const child = (args: string[], threads: number) => childJson(args, threads) as Record<string, number>;
+const child = (args: string[], threads: number, kernels: Kernels = "wasm") =>
+  childJson(args, threads, kernels) as Record<string, number>;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 const reps = Number(process.env.BENCH_REPS ?? 15);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const eosSteps = Number(process.env.BENCH_EOS_STEPS ?? 1000);
 const peer = findTorch();
+const blas = await configureNativeBlas({ SGDLAB_BLAS: "auto" });
+disableNativeBlas();
+const kernelSets: Kernels[] = blas ? ["wasm", "openblas"] : ["wasm"];
+console.log(
+  blas
+    ? `sgdlab runs each workload with the Wasm kernels and with OpenBLAS products (${blas.library}: ${blas.config})`
+    : "OpenBLAS does not load here: sgdlab runs with the Wasm kernels only",
+);
 console.log(
   peer
     ? `PyTorch peer: torch ${peer.torch} (${peer.python}), interleaved with sgdlab, ${rounds} round(s); ratios from this run`
@@ -59,104 +81,130 @@ console.log(
 );
 
 const rows = new Map<string, Row>();
-function add(workload: string, unit: string, value: number, torch?: number) {
+function add(workload: string, unit: string, value: number, torch?: number, kernels: Kernels = "wasm") {
   let r = rows.get(workload);
   if (r === undefined)
-    rows.set(workload, (r = { workload, values: [], unit, torch: torch === undefined ? undefined : [] }));
-  r.values.push(value);
-  if (torch !== undefined) r.torch!.push(torch);
+    rows.set(workload, (r = { workload, values: [], native: [], unit, torch: torch === undefined ? undefined : [] }));
+  (kernels === "wasm" ? r.values : r.native).push(value);
+  if (torch !== undefined && kernels === "wasm") r.torch!.push(torch);
 }
 
 for (let round = 0; round < rounds; round++) {
   for (const threads of [1, 2]) {
-    const r = child(["bench/trainStep.ts", "float32", String(reps)], threads);
     const t = peer ? pick(torchRows(peer, "a", threads, reps), "a. MLP train step f32") : undefined;
-    add(
-      `MLP 784-256-256-10 tanh CE B=1000 train step, float32, ${threads} thread(s)`,
-      "ms",
-      r.medianMs,
-      t ?? (threads === 1 ? STORED.step32_1t : STORED.step32_2t),
-    );
+    for (const k of kernelSets) {
+      const r = child(["bench/trainStep.ts", "float32", String(reps)], threads, k);
+      add(
+        `MLP 784-256-256-10 tanh CE B=1000 train step, float32, ${threads} thread(s)`,
+        "ms",
+        r.medianMs,
+        t ?? (threads === 1 ? STORED.step32_1t : STORED.step32_2t),
+        k,
+      );
+    }
   }
   {
-    const r = child(["bench/trainStep.ts", "float64", String(Math.max(3, Math.floor(reps / 3)))], 1);
     const t = peer ? pick(torchRows(peer, "e", 1, 10), "e. MLP train step f64") : STORED.step64_1t;
-    add("same, float64, 1 thread", "ms", r.medianMs, t);
+    for (const k of kernelSets) {
+      const r = child(["bench/trainStep.ts", "float64", String(Math.max(3, Math.floor(reps / 3)))], 1, k);
+      add("same, float64, 1 thread", "ms", r.medianMs, t, k);
+    }
   }
   {
-    const c = child(["bench/curvature.ts"], 1);
     const tr = peer ? torchRows(peer, "b,c,d", 1, 10) : null;
-    const hv = (x: number) => ` (${x} HVPs)`;
-    add(
-      "one exact HVP (same MLP, B=1000, float32, 1 thread) vs torch graph reuse",
-      "ms",
-      c.hvpMs,
-      tr ? pick(tr, "b. MLP HVP reuse grad graph f32") : STORED.hvpGraph_1t,
-    );
-    add(
-      "  same HVP vs torch from scratch (fwd + grad + double backward)",
-      "ms",
-      c.hvpMs,
-      tr ? pick(tr, "b. MLP HVP from scratch f32") : STORED.hvpScratch_1t,
-    );
-    add(
-      `λmax to 1e-6, cold Lanczos${hv(c.coldHvps)} vs torch eigsh k=1`,
-      "ms",
-      c.coldMs,
-      tr ? pick(tr, "c. top eig: eigsh Lanczos k=1") : STORED.eigsh1_1t,
-    );
-    add(`λmax to 1e-6 one GD step later, warm start${hv(c.warmHvps)}`, "ms", c.warmMs);
-    add(`  same point, cold start${hv(c.coldMovedHvps)}`, "ms", c.coldMovedMs);
-    add(
-      `top-5 to 1e-6${hv(c.top5Hvps)} vs torch eigsh k=5`,
-      "ms",
-      c.top5Ms,
-      tr ? pick(tr, "c. top eig: eigsh Lanczos k=5") : STORED.eigsh5_1t,
-    );
-    add(
-      "Hutchinson trace, 32 Rademacher probes",
-      "ms",
-      c.hutchinson32Ms,
-      tr ? pick(tr, "d. Hutchinson trace 32") : STORED.hutch32_1t,
-    );
+    for (const k of kernelSets) {
+      const c = child(["bench/curvature.ts"], 1, k);
+      const hv = (x: number) => ` (${x} HVPs)`;
+      add(
+        "one exact HVP (same MLP, B=1000, float32, 1 thread) vs torch graph reuse",
+        "ms",
+        c.hvpMs,
+        tr ? pick(tr, "b. MLP HVP reuse grad graph f32") : STORED.hvpGraph_1t,
+        k,
+      );
+      add(
+        "  same HVP vs torch from scratch (fwd + grad + double backward)",
+        "ms",
+        c.hvpMs,
+        tr ? pick(tr, "b. MLP HVP from scratch f32") : STORED.hvpScratch_1t,
+        k,
+      );
+      add(
+        `λmax to 1e-6, cold Lanczos${hv(c.coldHvps)} vs torch eigsh k=1`,
+        "ms",
+        c.coldMs,
+        tr ? pick(tr, "c. top eig: eigsh Lanczos k=1") : STORED.eigsh1_1t,
+        k,
+      );
+      add(`λmax to 1e-6 one GD step later, warm start${hv(c.warmHvps)}`, "ms", c.warmMs, undefined, k);
+      add(`  same point, cold start${hv(c.coldMovedHvps)}`, "ms", c.coldMovedMs, undefined, k);
+      add(
+        `top-5 to 1e-6${hv(c.top5Hvps)} vs torch eigsh k=5`,
+        "ms",
+        c.top5Ms,
+        tr ? pick(tr, "c. top eig: eigsh Lanczos k=5") : STORED.eigsh5_1t,
+        k,
+      );
+      add(
+        "Hutchinson trace, 32 Rademacher probes",
+        "ms",
+        c.hutchinson32Ms,
+        tr ? pick(tr, "d. Hutchinson trace 32") : STORED.hutch32_1t,
+        k,
+      );
+    }
   }
 }
-{
+for (const k of kernelSets) {
   const store = mkdtempSync(join(tmpdir(), "sgdlab-bench-"));
   try {
-    const r = child(["bench/example.ts", "examples/mnist-gd.yaml", store, "100"], 1);
-    add("examples/mnist-gd.yaml (full-batch GD, 1k MNIST), 1 thread", "steps/s", r.stepsPerSec);
+    const r = child(["bench/example.ts", "examples/mnist-gd.yaml", store, "100"], 1, k);
+    add("examples/mnist-gd.yaml (full-batch GD, 1k MNIST), 1 thread", "steps/s", r.stepsPerSec, undefined, k);
   } finally {
     rmSync(store, { recursive: true, force: true });
   }
 }
 
-let eos: { sgdlab: EosResult; torch: EosResult | null } | null = null;
+let eos: { sgdlab: EosResult; native: EosResult | null; torch: EosResult | null } | null = null;
 if (eosSteps > 0) {
   const dir = mkdtempSync(join(tmpdir(), "sgdlab-bench-eos-"));
   try {
     const sgdlab = childJson(["bench/eos.ts", dir, String(eosSteps), "20"], 1) as EosResult;
-    eos = { sgdlab, torch: peer ? torchEos(peer, dir, 1) : null };
+    const torch = peer ? torchEos(peer, dir, 1) : null;
+    const native = blas ? (childJson(["bench/eos.ts", dir, String(eosSteps), "20"], 1, "openblas") as EosResult) : null;
+    eos = { sgdlab, native, torch };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const methods = childJson(["bench/methods.ts", String(Math.max(3, Math.floor(reps / 2)))], 1) as {
+const methodKernels: Kernels = blas ? "openblas" : "wasm";
+const methods = childJson(["bench/methods.ts", String(Math.max(3, Math.floor(reps / 2)))], 1, methodKernels) as {
   name: string;
   ms: number;
 }[];
 
 const torchHead = peer ? "torch (tuned), this run" : "torch (tuned), 2026-11-26";
-const header = ["workload", "sgdlab", torchHead, "sgdlab / torch"];
+const header = [
+  "workload",
+  "sgdlab, Wasm",
+  ...(blas ? ["sgdlab, OpenBLAS products"] : []),
+  torchHead,
+  "Wasm / torch",
+  ...(blas ? ["OpenBLAS / torch"] : []),
+];
 const body = [...rows.values()].map((r) => {
-  const v = median(r.values);
   const t = r.torch && r.torch.length ? median(r.torch) : undefined;
+  const cell = (xs: number[]) => (xs.length ? `${median(xs).toFixed(r.unit === "ms" ? 1 : 2)} ${r.unit}` : "-");
+  const ratio = (xs: number[]) =>
+    t === undefined || !xs.length ? "-" : `${(median(xs) / t).toFixed(1)}x${peer ? "" : " (not same-run)"}`;
   return [
     r.workload,
-    `${v.toFixed(r.unit === "ms" ? 1 : 2)} ${r.unit}`,
+    cell(r.values),
+    ...(blas ? [cell(r.native)] : []),
     t === undefined ? "-" : `${t.toFixed(1)} ms`,
-    t === undefined ? "-" : `${(v / t).toFixed(1)}x${peer ? "" : " (not same-run)"}`,
+    ratio(r.values),
+    ...(blas ? [ratio(r.native)] : []),
   ];
 });
 const w = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -177,15 +225,20 @@ if (eos) {
   console.log("|---|---|---|---|---|---|");
   const fmt = (name: string, r: EosResult) =>
     `| ${name} | ${r.seconds.toFixed(1)} | ${r.hvps} | ${at(r, 0)?.toFixed(6)} | ${at(r, last)?.toFixed(4)} | ${r.finalLoss?.toPrecision(6)} |`;
-  console.log(fmt("sgdlab: Lanczos to 1e-6, warm start", sgdlab));
+  console.log(fmt("sgdlab, Wasm: Lanczos to 1e-6, warm start", sgdlab));
+  if (eos.native) console.log(fmt("sgdlab, OpenBLAS products: the same", eos.native));
   if (torch) {
     console.log(fmt("PyTorch: scipy eigsh from scratch, default tol (Cohen et al.)", torch));
-    console.log(`\nsgdlab / torch: ${(sgdlab.seconds / torch.seconds).toFixed(2)}x (this run)`);
+    console.log(`\nsgdlab Wasm / torch: ${(sgdlab.seconds / torch.seconds).toFixed(2)}x (this run)`);
+    if (eos.native)
+      console.log(`sgdlab OpenBLAS / torch: ${(eos.native.seconds / torch.seconds).toFixed(2)}x (this run)`);
   } else console.log("(no PyTorch peer in this run)");
 }
 
 const sgdMs = methods[0].ms;
-console.log("\nStep cost of each method, MLP 784-256-256-10 tanh CE, B=1000, float32, 1 thread:\n");
+console.log(
+  `\nStep cost of each method, MLP 784-256-256-10 tanh CE, B=1000, float32, 1 thread, ${methodKernels === "wasm" ? "Wasm kernels" : "OpenBLAS products"}:\n`,
+);
 console.log(`| method | ms per step | relative to SGD |`);
 console.log(`|---|---|---|`);
 for (const m of methods) console.log(`| ${m.name} | ${m.ms.toFixed(1)} | ${(m.ms / sgdMs).toFixed(2)}x |`);
