@@ -280,6 +280,20 @@ for (const dt of ["float32", "float64"] as const) {
   });
 }
 
+describe("sums over a zero body (the patch folds them to their epilogue)", () => {
+  it("0·W + b is b exactly, and a row sum of zeros is +0, in float32 and float64", async () => {
+    for (const dt of ["float32", "float64"] as const) {
+      const w = device(values(500 * 30, 3, dt), [500, 30]);
+      const bHost = values(30, 4, dt);
+      const y = await toHost(np.matmul(np.zeros([300, 500], { dtype: np[dt] }), w).add(device(bHost, [30])));
+      assert.equal(y.length, 300 * 30);
+      y.forEach((v, i) => assert.ok(Object.is(v, bHost[i % 30]), `${dt} [${i}]: ${v} vs ${bHost[i % 30]}`));
+      const s = await toHost(np.sum(np.zeros([300, 500], { dtype: np[dt] }), 1));
+      assert.ok(s.length === 300 && s.every((v) => Object.is(v, 0)), `${dt}: a sum of zeros is not +0`);
+    }
+  });
+});
+
 describe("the jax-js code-generator patch (patches/@jax-js+jax+0.1.25.patch)", () => {
   it("is applied to the installed jax-js (run `npm install`, whose postinstall runs patch-package)", () => {
     // the ES module build, the one sgdlab loads (the CommonJS build is left as published)
