@@ -1,9 +1,11 @@
 /**
- * Do Wasm worker threads help? Median wall time of one jitted training step and of one exact HVP
- * (linearized, the operator Lanczos uses) of the MLP 784-256-256-10 tanh CE, B = 1000, float32, with
- * SGDLAB_THREADS = 1 and 2, each in its own child process (jax-js fixes its pool when it loads),
- * interleaved 1, 2, 1, 2, … for `rounds` rounds so both see the same machine load; prints the load
- * average before and after, every child's figures, the medians and the speedup.
+ * Do threads help? Median wall time of one jitted training step and of one exact HVP (linearized,
+ * the operator Lanczos uses) of the MLP 784-256-256-10 tanh CE, B = 1000, float32, with the Wasm
+ * kernels on SGDLAB_THREADS = 1 and 2 Wasm workers (`SGDLAB_BLAS=off`), and, where OpenBLAS loads,
+ * with OpenBLAS products on SGDLAB_BLAS_THREADS = 1 and 2 (configs `blas1`, `blas2`); each in its own
+ * child process (jax-js fixes its pool when it loads), interleaved for `rounds` rounds so all see the
+ * same machine load; prints the load average before and after, every child's figures, the medians
+ * and the speedups (2 vs 1 threads, blas2 vs blas1).
  * Usage: node --import tsx bench/threads.ts [rounds] [reps]      (driver)
  *        SGDLAB_THREADS=n node --import tsx bench/threads.ts --child [reps]   (one measurement)
  */
@@ -60,15 +62,18 @@ async function child(reps: number): Promise<void> {
 function driver(rounds: number, reps: number): void {
   const self = fileURLToPath(import.meta.url);
   const load0 = loadavg();
-  const configs = [
-    { name: "1", threads: 1 },
-    { name: "2", threads: 2 },
+  const configs: { name: string; env: Record<string, string> }[] = [
+    { name: "1", env: { SGDLAB_THREADS: "1", SGDLAB_BLAS: "off" } },
+    { name: "2", env: { SGDLAB_THREADS: "2", SGDLAB_BLAS: "off" } },
   ];
+  if (process.env.SGDLAB_BLAS !== "off")
+    for (const t of ["1", "2"])
+      configs.push({ name: `blas${t}`, env: { SGDLAB_THREADS: "1", SGDLAB_BLAS: "openblas", SGDLAB_BLAS_THREADS: t } });
   const runs: { config: string; stepMs: number; hvpMs: number }[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const c of configs) {
       const out = spawnSync(process.execPath, ["--import", "tsx", self, "--child", String(reps)], {
-        env: { ...process.env, SGDLAB_THREADS: String(c.threads) },
+        env: { ...process.env, ...c.env },
         encoding: "utf8",
       });
       if (out.status !== 0) throw new Error(`child (${c.name}) failed:\n${out.stderr}`);
@@ -83,9 +88,13 @@ function driver(rounds: number, reps: number): void {
     summary[`step_${c.name}`] = pick(c.name, "stepMs");
     summary[`hvp_${c.name}`] = pick(c.name, "hvpMs");
   }
-  for (const c of configs.slice(1)) {
-    summary[`stepSpeedup_${c.name}`] = pick("1", "stepMs") / pick(c.name, "stepMs");
-    summary[`hvpSpeedup_${c.name}`] = pick("1", "hvpMs") / pick(c.name, "hvpMs");
+  for (const [c, base] of [
+    ["2", "1"],
+    ["blas2", "blas1"],
+  ]) {
+    if (!configs.some((x) => x.name === c)) continue;
+    summary[`stepSpeedup_${c}`] = pick(base, "stepMs") / pick(c, "stepMs");
+    summary[`hvpSpeedup_${c}`] = pick(base, "hvpMs") / pick(c, "hvpMs");
   }
   console.log(JSON.stringify(summary));
 }
