@@ -1,8 +1,9 @@
 /**
  * The page's jax-js device: WebGPU where the browser offers an adapter (and it was not refused),
- * else Wasm. jax-js's plain `init()` probes every backend; naming them keeps the choice explicit.
+ * else Wasm. Both go through `initRuntime`, the one initialisation the CLI uses too (it never loads
+ * Node's WebGPU binding in a browser: there `navigator.gpu` is the browser's).
  */
-import { defaultDevice, init } from "../../src/core/jax.js";
+import { initRuntime } from "../../src/core/runtime.js";
 
 export type PageDevice = "webgpu" | "wasm";
 
@@ -24,17 +25,13 @@ async function hasWebGpuAdapter(): Promise<boolean> {
 export async function initDevice(preference: "auto" | PageDevice): Promise<{ device: PageDevice; note?: string }> {
   if (preference !== "wasm" && (await hasWebGpuAdapter())) {
     try {
-      const ready = await init("webgpu");
-      if (ready.includes("webgpu")) {
-        defaultDevice("webgpu");
-        return { device: "webgpu" };
-      }
+      await initRuntime("webgpu");
+      return { device: "webgpu" };
     } catch {
-      // fall through to Wasm
+      // no device on this adapter: fall through to Wasm
     }
   }
-  await init("wasm");
-  defaultDevice("wasm");
+  await initRuntime("wasm");
   return preference === "webgpu"
     ? { device: "wasm", note: "backend: this browser offers no WebGPU adapter; using Wasm" }
     : { device: "wasm" };
@@ -42,6 +39,5 @@ export async function initDevice(preference: "auto" | PageDevice): Promise<{ dev
 
 /** Selects an already initialised device (after a WebGPU failure, to retry on Wasm). */
 export async function useWasm(): Promise<void> {
-  await init("wasm");
-  defaultDevice("wasm");
+  await initRuntime("wasm");
 }
