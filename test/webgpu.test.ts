@@ -21,7 +21,9 @@ import {
   initRuntime,
   Key,
   keep,
+  np,
   SWIFTSHADER_ICD,
+  toHost,
   treeFromHost,
   treeSpec,
   treeToHost,
@@ -30,6 +32,7 @@ import {
   type Backend,
   type Params,
 } from "../src/core/index.js";
+import { describeError } from "../src/cli/errors.js";
 import { hessianOperator } from "../src/curvature/hvp.js";
 import { lanczos } from "../src/curvature/lanczos.js";
 import { toyClassification } from "../src/curvature/objective.testkit.js";
@@ -278,6 +281,27 @@ describe("backend: webgpu (Dawn in Node)", { skip }, () => {
     const growth = samples[samples.length - 1] - samples[1];
     assert.ok(growth <= 4, `live GPU buffers grew by ${growth}: ${samples.join(", ")}`);
     assert.ok(samples[0] > 0, "buffers are being counted");
+  });
+
+  it("a kernel jax-js's WebGPU backend lacks is one line naming backend (exit 2)", async () => {
+    await initRuntime("webgpu");
+    let thrown: unknown = null;
+    try {
+      // a float64 product: WGSL has no f64 (the spec check refuses float64 + webgpu before this)
+      await toHost(np.array(Float64Array.of(1, 2), { dtype: np.float64 }).mul(2));
+    } catch (e) {
+      thrown = e;
+    } finally {
+      await initRuntime("wasm");
+    }
+    assert.ok(thrown, "jax-js refused float64 on WebGPU");
+    const { message, exitCode } = describeError(thrown);
+    assert.equal(exitCode, 2);
+    assert.equal(message.split("\n").length, 1, message);
+    assert.match(
+      message,
+      /^backend: webgpu: jax-js's WebGPU backend cannot run this \(.*float64.*\); use backend: wasm$/,
+    );
   });
 
   it("no adapter: one line naming what is missing (exit 2, no run)", () => {

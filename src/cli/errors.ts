@@ -17,6 +17,14 @@ const ERRNO: Record<string, string> = {
   EMFILE: "too many open files",
 };
 
+/**
+ * What jax-js 0.1.25 throws where its WebGPU backend lacks something a spec needs: an op or dtype
+ * without a WGSL kernel (`X<dtype> not supported in webgpu backend`, `Unsupported dtype for WebGPU`),
+ * a routine (`routine 'X' is not supported in webgpu backend`), or a limit of the adapter.
+ */
+const WEBGPU_LIMITS =
+  /not supported in webgpu backend|Unsupported dtype for WebGPU|for WebGPU pipeline|WebGPU device does not support/;
+
 /** The message (without the `sgdlab: ` prefix) and exit code for an error. */
 export function describeError(e: unknown): { message: string; exitCode: number } {
   if (e instanceof UserError) return { message: e.message, exitCode: e.exitCode };
@@ -40,6 +48,12 @@ export function describeError(e: unknown): { message: string; exitCode: number }
     const where = typeof err.path === "string" ? `${err.path}: ` : "";
     return {
       message: `${where}${ERRNO[code]} (${code}${err.syscall ? ` in ${String(err.syscall)}` : ""})`,
+      exitCode: 2,
+    };
+  }
+  if (WEBGPU_LIMITS.test(text)) {
+    return {
+      message: `backend: webgpu: jax-js's WebGPU backend cannot run this (${text.split("\n")[0]}); use backend: wasm`,
       exitCode: 2,
     };
   }
