@@ -39,8 +39,8 @@ import { toyClassification } from "../src/curvature/objective.testkit.js";
 import { createObjective, createLoss } from "../src/losses/index.js";
 import { createModel } from "../src/models/index.js";
 import { RunStore } from "../src/store/index.js";
-import { runExperiment } from "../src/train/trainer.js";
-import { SMALL_SPEC, smallExperiment } from "./helpers.js";
+import { resumeExperiment, runExperiment } from "../src/train/trainer.js";
+import { metricMap, SMALL_SPEC, smallExperiment } from "./helpers.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const REQUIRED = process.env.SGDLAB_REQUIRE_WEBGPU === "1";
@@ -213,6 +213,25 @@ describe("backend: webgpu (Dawn in Node)", { skip }, () => {
       assert.ok(eLambda <= 1e-4, `λmax ${lambda(g.runId)} vs ${lambda(w.runId)}`);
     } finally {
       s.close();
+    }
+  });
+
+  it("an interrupted WebGPU run resumes onto the straight run's trajectory", async () => {
+    const exp = smallExperiment(["backend=webgpu", "steps=16", "evalEvery=8", "checkpointEvery=4"]);
+    const store = RunStore.open(mkdtempSync(join(tmpdir(), "sgdlab-webgpu-")));
+    try {
+      const straight = await runExperiment(exp, { store });
+      const cut = await runExperiment(exp, { store, stopAfter: 6 });
+      assert.equal(cut.status, "interrupted");
+      const resumed = await resumeExperiment(cut.runId, { store });
+      assert.equal(resumed.status, "completed");
+      const a = metricMap(store, straight.runId);
+      const b = metricMap(store, resumed.runId);
+      assert.ok(a.size > 40, `${a.size} metric points`);
+      for (const [k, v] of a) assert.equal(b.get(k), v, `${k}: straight ${v}, resumed ${b.get(k)}`);
+    } finally {
+      store.close();
+      await initRuntime("wasm");
     }
   });
 
