@@ -80,15 +80,6 @@ function findAdapter(): { ok: true; via: string } | { ok: false; reason: string 
 const found = findAdapter();
 const skip = found.ok || REQUIRED ? false : found.reason;
 
-before(async () => {
-  if (!found.ok) assert.fail(`SGDLAB_REQUIRE_WEBGPU=1 but ${found.reason}`);
-  await initRuntime("webgpu");
-  const info = webgpuAdapter();
-  assert.ok(info, "initRuntime recorded the adapter");
-  console.log(`# webgpu adapter (${found.via}): ${JSON.stringify(info)}`);
-  await initRuntime("wasm");
-});
-
 function relDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 }
@@ -149,6 +140,15 @@ async function measureOn(backend: Backend, theta: Float64Array, v: Float64Array)
 }
 
 describe("backend: webgpu (Dawn in Node)", { skip }, () => {
+  before(async () => {
+    if (!found.ok) assert.fail(`SGDLAB_REQUIRE_WEBGPU=1 but ${found.reason}`);
+    await initRuntime("webgpu");
+    const info = webgpuAdapter();
+    assert.ok(info, "initRuntime recorded the adapter");
+    console.log(`# webgpu adapter (${found.via}): ${JSON.stringify(info)}`);
+    await initRuntime("wasm");
+  });
+
   it("an MLP's loss, gradient, HVP and λmax (Lanczos) agree with the Wasm backend", async () => {
     await initRuntime("wasm");
     const ds = toyClassification(48, 6, 3);
