@@ -323,6 +323,20 @@ describe("backend: webgpu (Dawn in Node)", { skip }, () => {
     );
   });
 
+  it("canary: jax-js's synchronous reads do not work on WebGPU in Node (sgdlab reads asynchronously)", async () => {
+    // jax-js 0.1.25 reads a WebGPU buffer synchronously through an OffscreenCanvas, which Node lacks;
+    // every host read in sgdlab goes through own.ts's async helpers (toHost, toScalar), so nothing
+    // depends on this. When this fails after an upgrade, sync reads work and runtime.ts's note can go.
+    await initRuntime("webgpu");
+    try {
+      const x = np.array(Float32Array.of(1, 2, 3));
+      assert.throws(() => x.ref.dataSync(), /OffscreenCanvas is not available/);
+      assert.deepEqual([...(await toHost(x))], [1, 2, 3]);
+    } finally {
+      await initRuntime("wasm");
+    }
+  });
+
   it("no adapter: one line naming what is missing (exit 2, no run)", () => {
     const dir = mkdtempSync(join(tmpdir(), "sgdlab-webgpu-"));
     writeFileSync(join(dir, "spec.json"), JSON.stringify({ ...SMALL_SPEC, backend: "webgpu" }));
