@@ -204,6 +204,12 @@ describe("backend: webgpu (Dawn in Node)", { skip }, () => {
         return pts[pts.length - 1].value;
       };
       assert.equal(s.getRun(results.webgpu.runId).backend, "webgpu");
+      // the run's start event records the adapter that computed it (SwiftShader: a software one)
+      const start = s.getEvents(results.webgpu.runId, { kind: "start" })[0];
+      const kernels = (start.data as { kernels: { backend: string; adapter: { software: boolean } | null } }).kernels;
+      assert.equal(kernels.backend, "webgpu");
+      assert.deepEqual(kernels.adapter, webgpuAdapter());
+      if (found.ok && found.via === "SwiftShader") assert.equal(kernels.adapter?.software, true);
       const [g, w] = [results.webgpu, results.wasm];
       const eLoss = relDiff(g.summary["train/loss"], w.summary["train/loss"]);
       const eLambda = relDiff(lambda(g.runId), lambda(w.runId));
