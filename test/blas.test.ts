@@ -18,7 +18,6 @@ import {
   BLAS_THREADS_ENV,
   configureNativeBlas,
   disableNativeBlas,
-  kernelRecord,
   nativeBlas,
   nativeGemmCalls,
 } from "../src/core/blas.js";
@@ -35,7 +34,7 @@ import {
   type FloatDtype,
 } from "../src/core/index.js";
 import { toHost } from "../src/core/own.js";
-import { initRuntime } from "../src/core/runtime.js";
+import { initRuntime, kernelRecord } from "../src/core/runtime.js";
 import { point } from "../src/curvature/point.testkit.js";
 import { makeDataset } from "../src/data/index.js";
 import { createLoss, createObjective } from "../src/losses/index.js";

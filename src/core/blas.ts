@@ -22,7 +22,6 @@
  * trainer's start event).
  */
 import { UserError } from "./errors.js";
-import { webgpuAdapter, type AdapterInfo } from "./runtime.js";
 import { THREADS_ENV, requestedThreads } from "./workers.js";
 
 /** Environment variable choosing the native matrix products: unset/`off`, `auto`, `openblas`, or a path. */
@@ -93,27 +92,6 @@ let active: NativeBlasInfo | null = null;
 /** The native path in use, or null (Wasm kernels only). */
 export function nativeBlas(): NativeBlasInfo | null {
   return active;
-}
-
-/**
- * What computes a run's kernels, for its record (the trainer's start and resume events): the
- * backend and, on Wasm, the library running the matrix products (null: the Wasm kernels); on WebGPU,
- * the adapter (vendor, architecture, device, description, and whether it is a software one such as
- * SwiftShader, whose numbers are not a GPU's).
- */
-export function kernelRecord(backend: string): {
-  backend: string;
-  blas: string | null;
-  blasThreads: number | null;
-  adapter?: AdapterInfo | null;
-} {
-  const n = backend === "wasm" ? active : null;
-  return {
-    backend,
-    blas: n?.library ?? null,
-    blasThreads: n?.threads ?? null,
-    ...(backend === "webgpu" ? { adapter: webgpuAdapter() } : {}),
-  };
 }
 
 /** Products run natively so far in this process (0 when the native path is off). */

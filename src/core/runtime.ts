@@ -11,7 +11,7 @@
  * reads WebGPU buffers back asynchronously only (its synchronous read needs `OffscreenCanvas`), which
  * is why every host read in sgdlab goes through the async helpers of `own.ts`.
  */
-import { configureNativeBlas } from "./blas.js";
+import { configureNativeBlas, nativeBlas } from "./blas.js";
 import { UserError } from "./errors.js";
 import { defaultDevice, init, np, type DType } from "./jax.js";
 import { requestedThreads } from "./workers.js";
@@ -81,6 +81,27 @@ export async function initRuntime(backend: Backend = "wasm"): Promise<void> {
 /** The WebGPU adapter `initRuntime("webgpu")` found (null before, or when never initialised). */
 export function webgpuAdapter(): AdapterInfo | null {
   return adapterInfo;
+}
+
+/**
+ * What computes a run's kernels, for its record (the trainer's start and resume events): the
+ * backend and, on Wasm, the library running the matrix products (null: the Wasm kernels); on WebGPU,
+ * the adapter (vendor, architecture, device, description, and whether it is a software one such as
+ * SwiftShader, whose numbers are not a GPU's).
+ */
+export function kernelRecord(backend: string): {
+  backend: string;
+  blas: string | null;
+  blasThreads: number | null;
+  adapter?: AdapterInfo | null;
+} {
+  const n = backend === "wasm" ? nativeBlas() : null;
+  return {
+    backend,
+    blas: n?.library ?? null,
+    blasThreads: n?.threads ?? null,
+    ...(backend === "webgpu" ? { adapter: webgpuAdapter() } : {}),
+  };
 }
 
 /** The number of Wasm worker threads this process runs with. */

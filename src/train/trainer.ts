@@ -7,9 +7,8 @@
  * succeeds), `startOrResume`, then per step `evaluate` (every evalEvery), `measure` (due probes),
  * `step` (one optimizer update) and `checkpoint` (every checkpointEvery), and `finish`.
  */
-import { kernelRecord } from "../core/blas.js";
 import { keep, release, settle, toScalar, type Params } from "../core/index.js";
-import { initRuntime } from "../core/runtime.js";
+import { initRuntime, kernelRecord } from "../core/runtime.js";
 import { loadData } from "../data/index.js";
 import type { DataSplit } from "../data/types.js";
 import { resolveSpec, type ResolvedExperiment } from "../experiments/resolve.js";
