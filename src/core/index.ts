@@ -6,3 +6,12 @@ export * from "./runtime.js";
 export * from "./tree.js";
 export { THREADS_ENV, requestedThreads } from "./workers.js";
 export { wasmHeapBytes } from "./memory.js";
+export {
+  BLAS_ENV,
+  BLAS_THREADS_ENV,
+  configureNativeBlas,
+  disableNativeBlas,
+  nativeBlas,
+  nativeGemmCalls,
+  type NativeBlasInfo,
+} from "./blas.js";
