@@ -26,26 +26,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  initRuntime,
-  Key,
-  keep,
-  release,
-  settle,
-  toScalar,
-  webgpuAdapter,
-  type Backend,
-  type Params,
-} from "../src/core/index.js";
+import { initRuntime, Key, webgpuAdapter, type Backend, type Params } from "../src/core/index.js";
 import { lanczos } from "../src/curvature/index.js";
 import { hessianOperator } from "../src/curvature/hvp.js";
 import { loadSpec } from "../src/experiments/resolve.js";
 import { createObjective } from "../src/losses/index.js";
-import { createOptimizer } from "../src/optim/index.js";
 import { RunStore } from "../src/store/index.js";
-import { StepEngine, type TrainState } from "../src/train/engine.js";
 import { runExperiment } from "../src/train/trainer.js";
-import { benchWorkload } from "./fixtures.js";
+import { benchWorkload, trainStepTimes } from "./fixtures.js";
 
 const outDir = process.argv[2] ?? "reports";
 const reps = Number(process.env.BENCH_REPS ?? 15);
@@ -70,28 +58,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 /** Median ms of one jitted training step (forward, backward, SGD update) of the bench MLP. */
 async function trainStepMs(): Promise<number> {
-  const { n, data, model, loss } = benchWorkload();
-  const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
-  const objective = createObjective({ model, loss }, data, "full", { dtype: "float32", chunkSize: n, compile: true });
-  const engine = new StepEngine(objective, opt);
-  const params = model.init(Key.fromSeed(1), "float32");
-  let live: TrainState = { params, opt: opt.init(keep(params)), model: [] };
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < reps + 3; i++) {
-      const t = performance.now();
-      const [v, next] = engine.step(live, null, 0.1, i, Key.fromSeed(i).toArray());
-      live = next;
-      await toScalar(v);
-      await settle([live.params, live.opt]);
-      if (i >= 3) times.push(performance.now() - t);
-    }
-  } finally {
-    release([live.params, live.opt]);
-    engine.dispose();
-    objective.dispose();
-  }
-  return median(times);
+  return median(await trainStepTimes("float32", reps));
 }
 
 /** Median ms of one HVP, and λmax by Lanczos (median ms, HVPs, value) on the bench MLP. */

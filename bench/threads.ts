@@ -16,33 +16,15 @@ import { fileURLToPath } from "node:url";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 async function child(reps: number): Promise<void> {
-  const core = await import("../src/core/index.js");
-  const { Key, keep, release, settle, toScalar } = core;
+  const { Key } = await import("../src/core/index.js");
   const { initRuntime, threadCount } = await import("../src/core/runtime.js");
-  const { benchWorkload } = await import("./fixtures.js");
-  const { createOptimizer } = await import("../src/optim/index.js");
+  const { benchWorkload, trainStepTimes } = await import("./fixtures.js");
   const { createObjective } = await import("../src/losses/index.js");
-  const { StepEngine } = await import("../src/train/engine.js");
   const { hessianOperator } = await import("../src/curvature/hvp.js");
   await initRuntime("wasm");
+  const step = await trainStepTimes("float32", reps, 2);
   const { n, data, model, loss, rng } = benchWorkload();
-  const opt = createOptimizer({ kind: "sgd", lr: 0.1 });
-  const objective = createObjective({ model, loss }, data, "full", { dtype: "float32", chunkSize: n, compile: true });
-  const engine = new StepEngine(objective, opt);
   const params = model.init(Key.fromSeed(1), "float32");
-  let live = { params: keep(params), opt: opt.init(keep(params)), model: [] as never[] };
-  const step: number[] = [];
-  for (let i = 0; i < reps + 2; i++) {
-    const t = performance.now();
-    const [v, next] = engine.step(live, null, 0.1, i, Key.fromSeed(i).toArray());
-    live = next as typeof live;
-    await toScalar(v);
-    await settle([live.params, live.opt]);
-    if (i >= 2) step.push(performance.now() - t);
-  }
-  release([live.params, live.opt]);
-  engine.dispose();
-  objective.dispose();
   const obj = createObjective({ model, loss }, data, "full", { dtype: "float32", chunkSize: n });
   const op = hessianOperator(obj, params, { mode: "linearize" });
   const v = rng.normals(op.dim);
